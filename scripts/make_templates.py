@@ -1,0 +1,88 @@
+"""Write the template notebooks in templates/ (run after changing their shared skeleton).
+
+Each template is the same skeleton: header, papermill parameters, setup, prompt placeholder,
+closing notes. Prompt content lives in templates/prompts/<name>.yaml, not here.
+"""
+
+import json
+from pathlib import Path
+
+START = (
+    "> **▶ To start, choose _Run ▸ Run All Cells_** in the menu bar (in app mode this happens "
+    "for you). The questions then appear as boxes and buttons. **Every answer is saved "
+    "automatically as you type** — you do not need to press Save."
+)
+HEADERS = {
+    "session": "# Supervision session\n\n**Case** $case_id · **Date** $session_date · "
+    "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line",
+    "process_recording": "# Process recording\n\n**Case** $case_id · **Date** $session_date · "
+    "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line\n\n"
+    "Write the exchanges as they happened, with no names, addresses or other details that "
+    "could identify anyone.",
+    "ethics": "# Ethical dilemma worksheet\n\n**Case** $case_id · **Date** $session_date · "
+    "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line",
+    "progress": "# Progress review\n\n**Case** $case_id · **Date** $session_date · "
+    "**Worker** $worker · **Supervisor** $supervisor",
+    "workshop": "# Training workshop\n\n**Participant** $case_id · **Date** $session_date\n\n"
+    "**Fictional training material only: do not enter real client information.**",
+}
+CLOSING = (
+    "## When you have finished\n\n"
+    "Read the record through together. Your answers are already saved. To make this notebook "
+    "file a complete record on its own, close it (File ▸ Close and Shut Down Notebook) and "
+    "run `supervision-kit finalize <this file>`; to sign it off, run "
+    "`supervision-kit sign <this file> --role worker|supervisor --name NAME`."
+)
+PARAMS = """# Parameters (papermill fills these in when the workbook is generated)
+worker = ""
+supervisor = ""
+case_id = ""
+session_date = ""
+focus = ""
+template = "{name}"
+template_version = ""
+workbook_file = ""
+"""
+SETUP = "from supervision_kit.widgets import open_workbook\n\nwb = open_workbook(workbook_file)"
+EXTRA_CODE = {
+    "progress": "wb.progress_review()",
+}
+
+
+def md(text, tag):
+    return {"cell_type": "markdown", "metadata": {"tags": [tag]}, "source": text}
+
+
+def code(src, tag):
+    return {"cell_type": "code", "execution_count": None,
+            "metadata": {"tags": [tag], "jupyter": {"source_hidden": True}},
+            "outputs": [], "source": src}
+
+
+def notebook(name):
+    cells = [md(HEADERS[name] + "\n\n" + START, "header"),
+             code(PARAMS.format(name=name), "parameters"),
+             code(SETUP, "setup")]
+    if name in EXTRA_CODE:
+        cells.append(code(EXTRA_CODE[name], "extra"))
+    cells += [md("(the prompts of the prompt set are inserted here)", "prompts"),
+              md(CLOSING, "closing")]
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+if __name__ == "__main__":
+    out = Path(__file__).resolve().parent.parent / "templates"
+    for name in ("session", "process_recording", "ethics"):
+        nb = notebook(name)
+        for i, cell in enumerate(nb["cells"]):
+            cell["id"] = f"{name[:8]}-{i}"
+        (out / f"{name}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        print(out / f"{name}.ipynb")

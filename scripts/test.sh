@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what the tests need (package, test tools, Debian's Chromium for the browser tests),
+# lint, then run every test. pytest's "no tests collected" (exit 5) counts as a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+python -m pip install --quiet --disable-pip-version-check -e ".[test]" || exit 1
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's chromium for the browser tests..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+      >/tmp/supervision-kit-apt.log 2>&1 || { cat /tmp/supervision-kit-apt.log; exit 1; }
+  else
+    echo "note: chromium not found and cannot be installed here; browser tests will skip"
+  fi
+fi
+
+python -m ruff check . || exit 1
+python -m pytest "$@"
+rc=$?
+if [ "$rc" = 5 ]; then
+  echo "error: pytest collected no tests"
+  exit 1
+fi
+exit "$rc"

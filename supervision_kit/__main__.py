@@ -1,0 +1,3 @@
+from supervision_kit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""The ``supervision-kit`` command: a thin layer over the Python API.
+
+Every error is one line on stderr: exit 2 for bad usage or input, 1 for other failures.
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .errors import InputError, KitError
+
+PROG = "supervision-kit"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _read_json_file(path: str) -> Any:
+    try:
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_new(a: argparse.Namespace) -> None:
+    from .generate import new_workbook
+
+    params = dict(p.split("=", 1) for p in a.param) if a.param else {}
+    path = new_workbook(case_id=a.case, worker=a.worker, supervisor=a.supervisor, date=a.date,
+                        focus=a.focus or "", template=a.template, store=a.store,
+                        templates=a.templates, params=params)
+    _out(str(path))
+
+
+def cmd_prompts(a: argparse.Namespace) -> None:
+    from .record import list_prompts
+
+    rows = list_prompts(a.workbook)
+    if a.format == "json":
+        _out(json.dumps(rows, indent=1, ensure_ascii=False))
+    else:
+        for r in rows:
+            _out(f"{r['id']:<28} {r['kind']:<11} {r['section']:<20} {r['role']}")
+
+
+def cmd_fill(a: argparse.Namespace) -> None:
+    from .record import fill
+
+    events = fill(a.workbook, _read_json_file(a.responses), role=a.role)
+    _out(f"saved {len(events)} answer(s) to {Path(a.workbook).name}")
+
+
+def cmd_responses(a: argparse.Namespace) -> None:
+    from .record import read_answers
+
+    rec = read_answers(a.workbook)
+    if a.format == "json":
+        _out(json.dumps(rec, indent=1, ensure_ascii=False))
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["prompt_id", "value"])
+    for pid, v in rec["answers"].items():
+        w.writerow([pid, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)])
+    sys.stdout.write(buf.getvalue())
+
+
+def cmd_finalize(a: argparse.Namespace) -> None:
+    from .record import finalize
+
+    res = finalize(a.workbook, force=a.force)
+    _out(f"finalized {res['path']} ({res['answers']} answers)")
+
+
+def cmd_demo(a: argparse.Namespace) -> None:
+    from .demo import run_demo
+
+    run_demo(store=a.store, lab=not a.no_lab, browser=not a.no_browser, port=a.port,
+             reset=a.reset)
+
+
+def cmd_templates_check(a: argparse.Namespace) -> None:
+    from .templates_check import check_folder
+
+    for line in check_folder(a.folder):
+        _out(line)
+
+
+def cmd_templates_list(a: argparse.Namespace) -> None:
+    from .generate import template_names
+    from .prompts import load_prompt_set
+
+    for name in template_names(a.templates):
+        ps = load_prompt_set(name, a.templates)
+        _out(f"{name:<18} v{ps.version:<5} {ps.title}")
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Reflective-supervision workbooks for social workers.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"{PROG} 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, fn: Callable[[argparse.Namespace], None], help: str) -> _Parser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=fn)
+        return sp
+
+    def workbook_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("workbook", help="path to a workbook (.ipynb)")
+
+    sp = add("new", cmd_new, "generate a workbook for a supervision session")
+    sp.add_argument("--worker", required=True, help="worker's name or initials")
+    sp.add_argument("--supervisor", required=True, help="supervisor's name or initials")
+    sp.add_argument("--case", required=True, help="pseudonymous case id (letters, digits, - _)")
+    sp.add_argument("--date", help="session date YYYY-MM-DD (default: today)")
+    sp.add_argument("--focus", help="reflection, ethics, skills, planning, or free text")
+    sp.add_argument("--template", default="session", help="template name (default: session)")
+    sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--templates", help="your own templates folder (default: the packaged one)")
+    sp.add_argument("--param", action="append", metavar="KEY=VALUE",
+                    help="template parameter, e.g. reflective_model=driscoll")
+
+    sp = add("prompts", cmd_prompts, "list a workbook's prompts")
+    workbook_arg(sp)
+    sp.add_argument("--format", choices=["text", "json"], default="text")
+
+    sp = add("fill", cmd_fill, "save answers from a JSON file {prompt_id: value} (- for stdin)")
+    workbook_arg(sp)
+    sp.add_argument("--responses", required=True, metavar="FILE.json")
+    sp.add_argument("--role", choices=["worker", "supervisor", "joint"],
+                    help="who is answering (default: each prompt's role)")
+
+    sp = add("responses", cmd_responses, "print a workbook's answers")
+    workbook_arg(sp)
+    sp.add_argument("--format", choices=["json", "csv"], default="json")
+
+    sp = add("finalize", cmd_finalize, "write all answers into the .ipynb (close it first)")
+    workbook_arg(sp)
+    sp.add_argument("--force", action="store_true", help="even if a kernel seems to have it open")
+
+    sp = add("demo", cmd_demo, "build a demo store of fictional cases and open JupyterLab")
+    sp.add_argument("--store", default="workbooks/demo", help="(default: workbooks/demo)")
+    sp.add_argument("--no-lab", action="store_true", help="only build the store")
+    sp.add_argument("--no-browser", action="store_true", help="start JupyterLab without a browser")
+    sp.add_argument("--port", type=int, default=8888)
+    sp.add_argument("--reset", action="store_true", help="rebuild the demo store from scratch")
+
+    sp = add("templates", cmd_templates_list, "list templates, or check a templates folder")
+    sp.add_argument("--templates", help="templates folder (default: the packaged one)")
+    tsub = sp.add_subparsers(dest="templates_command", metavar="ACTION", parser_class=_Parser)
+    tc = tsub.add_parser("check", help="validate every prompt set and template in a folder")
+    tc.add_argument("folder", nargs="?", help="templates folder (default: the packaged one)")
+    tc.set_defaults(func=cmd_templates_check)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if not getattr(args, "func", None):
+            build_parser().print_help()
+            return 2
+        args.func(args)
+        return 0
+    except KitError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # never a bare traceback
+        if debug:
+            raise
+        msg = " ".join(str(exc).split())[:300]
+        sys.stderr.write(f"{PROG}: error: {type(exc).__name__}: {msg} (rerun with --debug)\n")
+        return 1

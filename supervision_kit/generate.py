@@ -1,0 +1,263 @@
+"""Generate a workbook: papermill parameterises a template notebook, its prompt set becomes
+one markdown + one hidden code cell per prompt, and the result is written into the store.
+
+``render_workbook`` is a pure transform (template nb -> workbook nb) so batch generation
+(workshops) renders once and copies; ``new_workbook`` adds paths, carry-forward and I/O.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import string
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .errors import ConflictError, InputError
+from .journal import now
+from .prompts import PromptSet, load_prompt_set, templates_dir
+from .record import META, escape_md
+from .store import (
+    atomic_write,
+    check_date,
+    check_id,
+    make_private_dir,
+    store_root,
+    workbook_path,
+)
+
+FORMAT = 1
+FOCUS_WORDS = ("reflection", "ethics", "skills", "planning")
+# Parameters the kernel needs; everything else (names) stays in metadata only.
+KERNEL_PARAMS = ("workbook_file", "case_id", "session_date", "template", "template_version")
+
+
+def load_template(name: str, templates: str | None = None) -> tuple[dict[str, Any], PromptSet]:
+    """The template notebook (as a dict) and its validated prompt set."""
+    check_id(name, "template name")
+    folder = templates_dir(templates)
+    nb_path = folder / f"{name}.ipynb"
+    if not nb_path.is_file():
+        known = sorted(p.stem for p in folder.glob("*.ipynb"))
+        raise InputError(f"unknown template {name!r}; available: {', '.join(known)}")
+    try:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{nb_path}: template notebook cannot be read: {exc}") from None
+    return nb, load_prompt_set(name, templates)
+
+
+def new_workbook(
+    *,
+    case_id: str,
+    worker: str,
+    supervisor: str,
+    date: str | None = None,
+    focus: str = "",
+    template: str = "session",
+    store: str | os.PathLike[str] | None = None,
+    templates: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> Path:
+    """Create ``<store>/<case>/<date>-<template>.ipynb`` and return its path.
+
+    Refuses to overwrite; validates ids before anything touches the disk.
+    """
+    check_id(case_id)
+    date = check_date(date)
+    worker, supervisor = _name(worker, "worker"), _name(supervisor, "supervisor")
+    focus = _name(focus, "focus", required=False)
+    root = store_root(store)
+    path = workbook_path(root, case_id, date, template)
+    if path.exists():
+        raise ConflictError(f"{path} already exists; refusing to overwrite it")
+    nb_tpl, prompt_set = load_template(template, templates)
+    from .carry import carry_forward
+
+    carry = carry_forward(root / case_id, date) if prompt_set.name == "session" else None
+    info = {
+        "case_id": case_id,
+        "session_date": date,
+        "worker": worker,
+        "supervisor": supervisor,
+        "focus": focus,
+    }
+    nb = render_workbook(nb_tpl, prompt_set, info, params or {}, carry=carry,
+                         workbook_file=path.name)
+    write_new(path, nb)
+    return path
+
+
+def write_new(path: Path, nb: dict[str, Any]) -> None:
+    """Sign (trusted on open) and write a workbook that must not exist yet."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    node = nbformat.from_dict(nb)
+    NotebookNotary().sign(node)
+    make_private_dir(path.parent)
+    try:
+        atomic_write(path, nbformat.writes(node) + "\n", exclusive=True)
+    except FileExistsError:
+        raise ConflictError(f"{path} already exists; refusing to overwrite it") from None
+
+
+def _name(value: Any, what: str, required: bool = True) -> str:
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        raise InputError(f"--{what} is required (a name or initials)")
+    if len(value) > 120 or any(ord(c) < 32 for c in value):
+        raise InputError(f"invalid {what} {value[:40]!r}: one line, at most 120 characters")
+    return value
+
+
+def render_workbook(
+    template_nb: dict[str, Any],
+    prompt_set: PromptSet,
+    info: dict[str, Any],
+    params: dict[str, Any],
+    *,
+    carry: dict[str, Any] | None = None,
+    workbook_file: str,
+    extra_sections: list[dict[str, Any]] | None = None,
+    header_extra: str = "",
+) -> dict[str, Any]:
+    """Template notebook -> workbook notebook (pure; no I/O)."""
+    import nbformat
+    from papermill.parameterize import parameterize_notebook
+
+    parameters = {**prompt_set.parameters, **params}
+    unknown = set(params) - set(prompt_set.parameters)
+    if unknown:
+        raise InputError(f"unknown parameter {sorted(unknown)[0]!r} for template "
+                         f"{prompt_set.name!r}; known: {', '.join(prompt_set.parameters) or 'none'}")
+    parameters |= {
+        **info,
+        "template": prompt_set.name,
+        "template_version": prompt_set.version,
+        "workbook_file": workbook_file,
+    }
+    nb = nbformat.from_dict(copy.deepcopy(template_nb))
+    nb.metadata.setdefault("papermill", {})
+    nb = parameterize_notebook(nb, parameters, report_mode=True)
+    sections = _resolve_sections(prompt_set, parameters, info.get("focus", ""))
+    if extra_sections:
+        sections = extra_sections + sections
+    if carry:
+        sections = [*carry.get("sections", []), *sections]
+    focus_title = next((s["title"] for s in sections if s.get("_focus")), "")
+    cells = []
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            cell.source = _scrubbed(parameters)
+        if "header" in tags:
+            cell.source = _header(cell.source, parameters, focus_title, carry, header_extra)
+        if "prompts" in tags:
+            cells.extend(_section_cells(sections))
+            continue
+        if cell.cell_type == "code":
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata.papermill["parameters"] = {"see": f"metadata.{META}.workbook"}
+    nb.metadata[META] = {
+        "format": FORMAT,
+        "workbook": {
+            "id": str(uuid.uuid4()),
+            **info,
+            "template": prompt_set.name,
+            "template_version": prompt_set.version,
+            "template_title": prompt_set.title,
+            "parameters": {k: v for k, v in parameters.items() if k in prompt_set.parameters},
+            "created": now(),
+        },
+        "prompt_set": {
+            **prompt_set.to_dict(),
+            "sections": [{k: v for k, v in s.items() if not k.startswith("_")} for s in sections],
+        },
+    }
+    return nbformat.from_dict(json.loads(json.dumps(nb)))
+
+
+def _resolve_sections(
+    prompt_set: PromptSet, parameters: dict[str, Any], focus: str
+) -> list[dict[str, Any]]:
+    """Sections whose ``when`` matches, with the focused ones first (nothing is hidden)."""
+    keep = [
+        dict(s) for s in prompt_set.sections
+        if all(str(parameters.get(k)) == str(v) for k, v in s.get("when", {}).items())
+    ]
+    word = focus.strip().lower()
+    for s in keep:
+        s["_focus"] = bool(word) and (word == s["id"] or word in s.get("focus", []))
+    return sorted(keep, key=lambda s: not s["_focus"])
+
+
+def _scrubbed(parameters: dict[str, Any]) -> str:
+    lines = [
+        "# Injected by papermill, then scrubbed: names and other details are kept only in this",
+        f"# workbook's metadata ({META}.workbook), not in code or outputs.",
+    ]
+    lines += [f"{k} = {json.dumps(parameters[k])}" for k in KERNEL_PARAMS if k in parameters]
+    return "\n".join(lines)
+
+
+def _header(
+    source: str, parameters: dict[str, Any], focus_title: str,
+    carry: dict[str, Any] | None, extra: str,
+) -> str:
+    values = {k: escape_md(v) for k, v in parameters.items() if isinstance(v, str | int | float)}
+    focus = parameters.get("focus", "")
+    if focus_title:
+        values["focus_line"] = f"**Today's focus:** ⭐ {escape_md(focus_title)} (shown first)"
+    elif focus:
+        values["focus_line"] = f"**Today's focus:** {escape_md(focus)}"
+    else:
+        values["focus_line"] = ""
+    text = string.Template(source).safe_substitute(values)
+    notes = (carry or {}).get("notes", [])
+    if notes:
+        text += "\n\n" + "\n".join(f"> ⚠️ {escape_md(n)}" for n in notes)
+    return text + (f"\n\n{extra}" if extra else "")
+
+
+def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
+    import nbformat.v4 as v4
+
+    titles = {p["id"]: p["label"] for s in sections for p in s["prompts"]}
+    cells = []
+    for s in sections:
+        star = " ⭐ _today's focus_" if s.get("_focus") else ""
+        intro = s.get("intro", "").strip()
+        cells.append(v4.new_markdown_cell(f"## {s['title']}{star}\n\n{intro}".strip()))
+        for p in s["prompts"]:
+            cells.append(v4.new_markdown_cell(_prompt_markdown(p, titles)))
+            code = v4.new_code_cell(f'wb.ask("{p["id"]}")')
+            code.metadata[META] = {"prompt": p["id"]}
+            code.metadata["jupyter"] = {"source_hidden": True}
+            cells.append(code)
+    return cells
+
+
+def _prompt_markdown(p: dict[str, Any], titles: dict[str, str]) -> str:
+    role = p.get("role", "worker")
+    badge = {"supervisor": " · _for the supervisor_", "joint": " · _together_"}.get(role, "")
+    req = " · _required_" if p.get("required") else ""
+    parts = [f"**{p['label']}**{badge}{req}"]
+    if p.get("help"):
+        parts.append(p["help"].strip())
+    cond = p.get("show_if")
+    if cond:
+        choices = " or ".join(f"“{v}”" for v in cond["in"])
+        parts.append(f"_Only needed if “{titles.get(cond['prompt'], cond['prompt'])}” is "
+                     f"{choices}._")
+    return "\n\n".join(parts)
+
+
+def template_names(templates: str | None = None) -> list[str]:
+    folder = templates_dir(templates)
+    return sorted(p.stem for p in folder.glob("*.ipynb") if (folder / "prompts" /
+                                                              f"{p.stem}.yaml").is_file())

@@ -1,0 +1,205 @@
+"""The durable answer log beside each workbook: append-only JSON lines with a hash chain.
+
+Every line is one event: ``{"seq", "t", "type", "id", "v", "by", "prev", "h"}``. ``type`` is
+``answer`` (most lines), ``sign`` or ``addendum``. ``h`` is SHA-256 over the previous line's
+hash and this line's canonical JSON, so rewriting history is detectable (see signoff.verify).
+
+Writes take a file lock, repair a torn tail left by a killed writer (by starting a new line),
+write whole lines and fsync. Readers ignore a torn last line. ``DebouncedWriter`` batches
+keystrokes: a change reaches the disk ``delay`` seconds after the last one, and at least
+every ``max_wait`` seconds while someone keeps typing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkbookError
+from .store import FILE_MODE, file_lock
+
+GENESIS = "0" * 64
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(obj: Any) -> str:
+    """Stable JSON: sorted keys, no spaces, UTF-8 kept (for hashing)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev: str, event: dict[str, Any]) -> str:
+    body = {k: v for k, v in event.items() if k != "h"}
+    return hashlib.sha256((prev + canonical(body)).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class JournalData:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    torn_tail: bool = False
+    bad_lines: list[int] = field(default_factory=list)  # 1-based numbers of unreadable lines
+
+    def answers(self) -> dict[str, dict[str, Any]]:
+        """Latest answer event per prompt id."""
+        out: dict[str, dict[str, Any]] = {}
+        for ev in self.events:
+            if ev.get("type", "answer") == "answer" and isinstance(ev.get("id"), str):
+                out[ev["id"]] = ev
+        return out
+
+    @property
+    def last_hash(self) -> str:
+        return self.events[-1].get("h", GENESIS) if self.events else GENESIS
+
+
+def read_journal(path: Path) -> JournalData:
+    """Parse a journal; a missing file is an empty journal."""
+    data = JournalData()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return data
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot read journal: {exc.strerror}") from None
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    elif lines:  # no final newline: the writer died mid-line
+        data.torn_tail = True
+        lines.pop()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            ev = json.loads(line.decode("utf-8"))
+            if not isinstance(ev, dict):
+                raise ValueError
+        except ValueError:
+            data.bad_lines.append(n)
+            continue
+        data.events.append(ev)
+    return data
+
+
+def append_events(path: Path, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append events (each gets seq, t, prev and h) under a lock; fsync before returning."""
+    events = [dict(e) for e in events]
+    if not events:
+        return []
+    with file_lock(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        try:
+            prev, seq, torn = _tail(fd)
+            chunks = [b"\n"] if torn else []
+            for ev in events:
+                seq += 1
+                ev.setdefault("type", "answer")
+                ev.setdefault("t", now())
+                ev.update(seq=seq, prev=prev)
+                ev["h"] = prev = chain_hash(prev, ev)
+                chunks.append(canonical(ev).encode("utf-8") + b"\n")
+            os.write(fd, b"".join(chunks))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return events
+
+
+def _tail(fd: int) -> tuple[str, int, bool]:
+    """(last hash, last seq, torn?) from the end of an open journal."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return GENESIS, 0, False
+    chunk = 1 << 16
+    while True:
+        start = max(0, size - chunk)
+        buf = os.pread(fd, size - start, start)
+        torn = not buf.endswith(b"\n")
+        lines = buf.split(b"\n")
+        if torn:
+            lines.pop()
+        for line in reversed(lines if start == 0 else lines[1:]):
+            try:
+                ev = json.loads(line)
+                return ev.get("h", GENESIS), int(ev.get("seq", 0)), torn
+            except (ValueError, AttributeError, TypeError):
+                continue
+        if start == 0:
+            return GENESIS, 0, torn
+        chunk *= 4
+
+
+class DebouncedWriter:
+    """Collect changes and append them to the journal shortly after typing pauses.
+
+    ``put`` is cheap and thread-safe. ``on_flush(events)`` runs after each durable write
+    (the widgets use it to update the cell's output mirror).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        delay: float = 0.25,
+        max_wait: float = 1.0,
+        role: Callable[[str], str | None] | str | None = None,
+        source: str = "widget",
+        on_flush: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self.path, self.delay, self.max_wait = path, delay, max_wait
+        self.role, self.source, self.on_flush = role, source, on_flush
+        self._pending: dict[str, Any] = {}
+        self._first: float | None = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self.errors: list[str] = []
+
+    def put(self, prompt_id: str, value: Any) -> None:
+        import time
+
+        with self._lock:
+            self._pending[prompt_id] = value
+            t = time.monotonic()
+            self._first = self._first or t
+            wait = min(self.delay, max(0.0, self._first + self.max_wait - t))
+            if self._timer:
+                self._timer.cancel()
+            self._timer = threading.Timer(wait, self.flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Write everything pending now (also called at exit and by tests)."""
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending, self._first = self._pending, {}, None
+                if self._timer:
+                    self._timer.cancel()
+                    self._timer = None
+            if not pending:
+                return []
+            events = [
+                {"id": pid, "v": v, "src": self.source,
+                 "by": self.role(pid) if callable(self.role) else self.role}
+                for pid, v in pending.items()
+            ]
+            try:
+                written = append_events(self.path, events)
+            except OSError as exc:  # keep the answers queued and say so
+                with self._lock:
+                    self._pending = {**pending, **self._pending}
+                self.errors.append(f"{self.path}: {exc}")
+                raise
+            if self.on_flush:
+                self.on_flush(written)
+            return written

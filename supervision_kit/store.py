@@ -1,0 +1,130 @@
+"""Store layout, safe ids and paths, private permissions, atomic writes and file locks.
+
+Layout: ``<store>/<case_id>/<YYYY-MM-DD>-<template>.ipynb`` with its journal
+``<same stem>.journal.jsonl`` beside it. Folders are 0700 and files 0600 whatever the umask:
+supervision records are personal data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputError
+
+ENV_STORE = "SUPERVISION_KIT_STORE"
+DEFAULT_STORE = "workbooks"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+JOURNAL_SUFFIX = ".journal.jsonl"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def store_root(store: str | os.PathLike[str] | None = None) -> Path:
+    """The store folder: the argument, else ``$SUPERVISION_KIT_STORE``, else ``./workbooks``."""
+    return Path(store or os.environ.get(ENV_STORE) or DEFAULT_STORE)
+
+
+def check_id(value: str, what: str = "case id") -> str:
+    """Accept letters, digits, '-' and '_' only (1-64 chars): safe as a folder name."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise InputError(
+            f"invalid {what} {value!r}: use 1-64 letters, digits, '-' or '_' "
+            "(a pseudonymous code, never a name)"
+        )
+    return value
+
+
+def check_date(value: str | None) -> str:
+    """An ISO date (YYYY-MM-DD); today when empty."""
+    if not value:
+        return dt.date.today().isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise InputError(f"invalid date {value!r}: use YYYY-MM-DD") from None
+
+
+def workbook_path(store: Path, case_id: str, date: str, template: str) -> Path:
+    return store / check_id(case_id) / f"{date}-{check_id(template, 'template name')}.ipynb"
+
+
+def journal_path(workbook: Path) -> Path:
+    """The journal file that sits beside a workbook."""
+    name = workbook.name[: -len(".ipynb")] if workbook.name.endswith(".ipynb") else workbook.name
+    return workbook.with_name(name + JOURNAL_SUFFIX)
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents inside it) with mode 0700."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        d.mkdir(exist_ok=True)
+        os.chmod(d, DIR_MODE)
+    return path
+
+
+def atomic_write(path: Path, data: str | bytes, *, exclusive: bool = False) -> None:
+    """Write via temp file + fsync + rename, so readers see the old or the new file, never half.
+
+    With ``exclusive`` the final step refuses to replace an existing file.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    mode = FILE_MODE
+    with contextlib.suppress(FileNotFoundError):
+        mode = os.stat(path).st_mode & 0o777 or FILE_MODE
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if exclusive:
+            os.link(tmp, path)  # fails with FileExistsError if a file appeared meanwhile
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``<path>.lock`` (processes on one machine)."""
+    lock = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def iter_workbooks(store: Path) -> Iterator[Path]:
+    """Every workbook (.ipynb) in the store, skipping checkpoints and hidden files."""
+    for p in sorted(store.rglob("*.ipynb")):
+        if not any(part.startswith(".") for part in p.relative_to(store).parts):
+            yield p

@@ -1,0 +1,46 @@
+"""``supervision-kit templates check``: validate a templates folder before anyone uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import InputError, KitError
+from .prompts import load_prompt_set, templates_dir
+
+REQUIRED_TAGS = ("header", "parameters", "setup", "prompts")
+
+
+def check_folder(folder: str | None = None) -> list[str]:
+    """One 'ok' line per template; raise InputError naming the first problem (and the count)."""
+    root = templates_dir(folder)
+    ok, problems = [], []
+    yamls = sorted((root / "prompts").glob("*.yaml"))
+    if not yamls:
+        raise InputError(f"{root}: no prompt sets in {root / 'prompts'}")
+    for y in yamls:
+        try:
+            ps = load_prompt_set(y)
+            if ps.name != y.stem:
+                raise InputError(f"{y}: name {ps.name!r} does not match the file name")
+            _check_notebook(root / f"{y.stem}.ipynb")
+            ok.append(f"ok  {y.stem:<18} v{ps.version:<5} {len(ps.prompts()):>3} prompts")
+        except KitError as exc:
+            problems.append(str(exc))
+    if problems:
+        more = f" (+{len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InputError(problems[0] + more)
+    return ok
+
+
+def _check_notebook(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: template notebook missing for this prompt set")
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        tags = {t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path}: not a readable notebook: {exc}") from None
+    missing = [t for t in REQUIRED_TAGS if t not in tags]
+    if missing:
+        raise InputError(f"{path}: no cell tagged {missing[0]!r}")
