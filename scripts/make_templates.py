@@ -80,7 +80,7 @@ def notebook(name):
 
 if __name__ == "__main__":
     out = Path(__file__).resolve().parent.parent / "templates"
-    for name in ("session", "process_recording", "ethics"):
+    for name in HEADERS:
         nb = notebook(name)
         for i, cell in enumerate(nb["cells"]):
             cell["id"] = f"{name[:8]}-{i}"

@@ -89,7 +89,8 @@ def notebook_answers(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for i, _pid in answer_cells(nb):
         for out in nb["cells"][i].get("outputs", []):
             data = out.get("data", {}).get(ANSWER_MIME)
-            if isinstance(data, dict) and isinstance(data.get("id"), str) and "value" in data:
+            if isinstance(data, dict) and isinstance(data.get("id"), str) \
+                    and data.get("value") is not None:
                 found[data["id"]] = {"v": data["value"], "t": data.get("t", "")}
     return found
 
