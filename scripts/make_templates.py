@@ -33,6 +33,12 @@ CLOSING = (
     "run `supervision-kit finalize <this file>`; to sign it off, run "
     "`supervision-kit sign <this file> --role worker|supervisor --name NAME`."
 )
+CLOSING_WORKSHOP = (
+    "## Before you leave\n\n"
+    "This workshop server is deleted after about ten idle minutes. Your answers are saved as "
+    "you type, but **download your workbook** with the button below before you go; you can "
+    "upload it again later to carry on."
+)
 PARAMS = """# Parameters (papermill fills these in when the workbook is generated)
 worker = ""
 supervisor = ""
@@ -44,8 +50,15 @@ template_version = ""
 workbook_file = ""
 """
 SETUP = "from supervision_kit.widgets import open_workbook\n\nwb = open_workbook(workbook_file)"
+# Extra hidden code cells per template: (tag, code, position "top" after setup / "end").
 EXTRA_CODE = {
-    "progress": "wb.progress_review()",
+    "session": [("progress_strip", "wb.progress_strip()", "top"),
+                ("signoff", "wb.signoff_panel()", "end")],
+    "process_recording": [("signoff", "wb.signoff_panel()", "end")],
+    "ethics": [("signoff", "wb.signoff_panel()", "end")],
+    "progress": [("progress_review", "wb.progress_review()", "top"),
+                 ("signoff", "wb.signoff_panel()", "end")],
+    "workshop": [("download", "wb.download_panel()", "end")],
 }
 
 
@@ -63,10 +76,11 @@ def notebook(name):
     cells = [md(HEADERS[name] + "\n\n" + START, "header"),
              code(PARAMS.format(name=name), "parameters"),
              code(SETUP, "setup")]
-    if name in EXTRA_CODE:
-        cells.append(code(EXTRA_CODE[name], "extra"))
-    cells += [md("(the prompts of the prompt set are inserted here)", "prompts"),
-              md(CLOSING, "closing")]
+    extra = EXTRA_CODE.get(name, [])
+    cells += [code(src, tag) for tag, src, where in extra if where == "top"]
+    cells.append(md("(the prompts of the prompt set are inserted here)", "prompts"))
+    cells.append(md(CLOSING_WORKSHOP if name == "workshop" else CLOSING, "closing"))
+    cells += [code(src, tag) for tag, src, where in extra if where == "end"]
     return {
         "cells": cells,
         "metadata": {

@@ -160,6 +160,31 @@ class Workbook:
                 handle.update(answer_output(self.prompts[pid], ev["v"], ev["t"])["data"], raw=True)
         self._set_status(saved=dt.datetime.now().strftime("%H:%M:%S"))
 
+    # -- panels owned by other modules (each cell in the templates calls one of these)
+    def progress_strip(self) -> None:
+        """Small chart of this case's history at the top of a session (progress/charts)."""
+        from .charts import progress_strip
+
+        progress_strip(self)
+
+    def progress_review(self) -> None:
+        """All progress charts and the goals/actions table for this case."""
+        from .charts import progress_review
+
+        progress_review(self)
+
+    def signoff_panel(self) -> None:
+        """Sign buttons for worker and supervisor."""
+        from .signoff import signoff_panel
+
+        signoff_panel(self)
+
+    def download_panel(self) -> None:
+        """Workshop: download my workbook / resume from an upload."""
+        from .workshop import download_panel
+
+        download_panel(self)
+
     def answers(self) -> dict[str, Any]:
         return {pid: v for pid, v in self.values.items() if is_answered(v)}
 
