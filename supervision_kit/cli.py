@@ -118,6 +118,34 @@ def cmd_templates_list(a: argparse.Namespace) -> None:
         _out(f"{name:<18} v{ps.version:<5} {ps.title}")
 
 
+def cmd_table(a: argparse.Namespace) -> None:
+    from .table import load_store, to_records
+
+    df = load_store(a.store, case=a.case)
+    for s in df.attrs.get("skipped", []):
+        sys.stderr.write(f"{PROG}: warning: skipped {s['error']}\n")
+    rows = to_records(df.drop(columns=["context"]))
+    if a.format == "json":
+        _out(json.dumps(rows, indent=1, ensure_ascii=False, default=str))
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([c for c in df.columns if c != "context"])
+    for r in rows:
+        w.writerow(["" if v is None else v if isinstance(v, str)
+                    else json.dumps(v, ensure_ascii=False) for v in r.values()])
+    sys.stdout.write(buf.getvalue())
+
+
+def cmd_progress(a: argparse.Namespace) -> None:
+    from .progress_report import make_progress
+
+    res = make_progress(a.case, store=a.store, out=a.out, html=a.html)
+    for key in ("notebook", "html"):
+        if res.get(key):
+            _out(str(res[key]))
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -178,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     tc = tsub.add_parser("check", help="validate every prompt set and template in a folder")
     tc.add_argument("folder", nargs="?", help="templates folder (default: the packaged one)")
     tc.set_defaults(func=cmd_templates_check)
+
+    sp = add("table", cmd_table, "print every answer in the store (one row per workbook x prompt)")
+    sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--case", help="only this case")
+    sp.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    sp = add("progress", cmd_progress, "make a progress-review notebook (charts) for a case")
+    sp.add_argument("--case", required=True, help="pseudonymous case id")
+    sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--out", help="notebook path (default: <store>/<case>/<today>-progress.ipynb)")
+    sp.add_argument("--html", action="store_true", help="also write a static HTML report")
     return p
 
 

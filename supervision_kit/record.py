@@ -183,6 +183,7 @@ def finalize(path: str | os.PathLike[str], *, force: bool = False) -> dict[str, 
     The journal is kept: it stays the audit trail.
     """
     path = Path(path)
+    load_notebook(path)  # a clear error for a bad file before anything is created
     live = open_in_kernel(path)
     if live and not force:
         raise ConflictError(

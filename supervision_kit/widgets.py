@@ -201,6 +201,7 @@ class Field:
             self.editor = editor(prompt, value, disabled)
         self.note = W.HTML()
         self.box = W.VBox([self.editor.widget, self.note], layout=FULL)
+        self.box.add_class(f"sk-prompt-{prompt['id']}")  # stable hook for styling and tests
         if not disabled:
             self.editor.watch(lambda: on_change(self.editor.get()))
 

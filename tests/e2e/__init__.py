@@ -1,0 +1,1 @@
+"""End-to-end tests: a real JupyterLab (and Voila) server driven by Chromium via Playwright."""

@@ -1,0 +1,137 @@
+"""Kernel-side capture: execute a real workbook with nbclient and drive its widgets."""
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from supervision_kit import journal as jr
+from supervision_kit.record import ANSWER_MIME, META, fill, read_answers
+from supervision_kit.store import journal_path
+
+pytestmark = pytest.mark.timeout(180)
+
+
+class Kernel:
+    """A workbook executed cell by cell in a live kernel, which stays up for more code."""
+
+    def __init__(self, path: Path):
+        self.nb = nbformat.read(path, as_version=4)
+        self.client = NotebookClient(self.nb, timeout=60, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+
+    def __enter__(self):
+        self._ctx = self.client.setup_kernel()
+        self._ctx.__enter__()
+        for i, cell in enumerate(self.nb.cells):
+            self.client.execute_cell(cell, i)
+        return self
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+
+    def run(self, code: str):
+        cell = nbformat.v4.new_code_cell(code)
+        self.nb.cells.append(cell)
+        self.client.execute_cell(cell, len(self.nb.cells) - 1)
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, errors
+        return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+    def outputs(self, pid: str):
+        cell = next(c for c in self.nb.cells if c.metadata.get(META, {}).get("prompt") == pid)
+        return cell.outputs
+
+
+def wait_for(predicate, timeout=1.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_every_prompt_renders_as_a_widget_with_a_mirror(kinds_workbook):
+    with Kernel(kinds_workbook) as k:
+        errors = [o for c in k.nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors
+        kinds = json.loads(k.run(
+            "import json; print(json.dumps({p: type(f.widget).__name__ "
+            "for p, f in wb.fields.items()}))"))
+        assert kinds == {"story": "Textarea", "headline": "Text", "mood": "RadioButtons",
+                         "pick": "RadioButtons", "many": "VBox", "when": "DatePicker",
+                         "score": "Text", "detail": "Textarea", "rows": "VBox"}
+        for pid in kinds:
+            data = [o["data"] for o in k.outputs(pid) if "data" in o]
+            assert "application/vnd.jupyter.widget-view+json" in data[0]
+            assert data[1][ANSWER_MIME]["id"] == pid and "text/markdown" in data[1]
+
+
+def test_changes_reach_the_journal_within_a_second_and_update_the_mirror(kinds_workbook):
+    with Kernel(kinds_workbook) as k:
+        t0 = time.monotonic()
+        k.run('wb.fields["story"].widget.value = "Typed in the kernel <b>bold</b>"\n'
+              'wb.fields["mood"].widget.value = 4\n'
+              'wb.fields["pick"].widget.value = "Yes"\n'
+              'wb.fields["many"].widget.children[2].value = True\n'
+              # stay in this cell while the debounced write happens, so nbclient sees the
+              # display updates it sends (a browser applies them at any time)
+              'import time; time.sleep(0.6)')
+        ok = wait_for(lambda: len(jr.read_journal(journal_path(kinds_workbook)).answers()) == 4)
+        assert ok, "journal did not hold the answers within 1 s"
+        assert time.monotonic() - t0 < 2.0
+        assert read_answers(kinds_workbook)["answers"] == {
+            "story": "Typed in the kernel <b>bold</b>", "mood": 4, "pick": "Yes",
+            "many": ["Blue"]}
+        mirror = k.outputs("story")[1]["data"]
+        assert mirror[ANSWER_MIME]["value"] == "Typed in the kernel <b>bold</b>"
+        assert "&lt;b&gt;bold&lt;/b&gt;" in mirror["text/markdown"]
+        # the show_if prompt appears once its condition holds
+        assert k.run('print(wb.fields["detail"].widget.layout.display)').strip() == "None"
+
+
+def test_table_rows_can_be_added_and_are_saved(kinds_workbook):
+    with Kernel(kinds_workbook) as k:
+        k.run('t = wb.fields["rows"].editor\n'
+              't.rows[0]["who"].widget.value = "Client"\n'
+              't.rows[0]["said"].widget.value = "first"\n'
+              't.add.click()\n'
+              't.rows[1]["said"].widget.value = "second"\n'
+              't.rows[1]["level"].widget.value = -2\n'
+              'wb.writer.flush()')
+        rows = read_answers(kinds_workbook)["answers"]["rows"]
+        assert [r["said"] for r in rows] == ["first", "second"]
+        assert rows[1]["level"] == -2 and rows[0]["who"] == "Client"
+
+
+def test_rerun_restores_every_widget_from_the_journal(kinds_workbook):
+    fill(kinds_workbook, {"story": "saved before", "mood": 2, "many": ["Red", "Blue"],
+                          "when": "2026-07-01", "score": 3.5,
+                          "rows": [{"who": "Worker", "said": "hello"}]})
+    with Kernel(kinds_workbook) as k:
+        values = json.loads(k.run(
+            "import json; print(json.dumps({p: f.value for p, f in wb.fields.items()}))"))
+    assert values["story"] == "saved before" and values["mood"] == 2
+    assert values["many"] == ["Red", "Blue"] and values["when"] == "2026-07-01"
+    assert values["score"] == 3.5 and values["rows"][0]["said"] == "hello"
+    assert values["detail"] == ""
+
+
+def test_invalid_input_is_not_saved_and_is_reported(kinds_workbook):
+    with Kernel(kinds_workbook) as k:
+        k.run('wb.fields["score"].widget.value = "twelve"\nwb.writer.flush()')
+        assert "score" not in read_answers(kinds_workbook)["answers"]
+        assert "expected a number" in k.run("print(wb.status.value)")
+
+
+def test_kernel_marks_the_workbook_open_and_clears_it_on_close(kinds_workbook):
+    from supervision_kit.record import kernel_marker, open_in_kernel
+
+    with Kernel(kinds_workbook) as k:
+        assert open_in_kernel(kinds_workbook)
+        k.run("wb.close()")
+        assert not kernel_marker(kinds_workbook).exists()
