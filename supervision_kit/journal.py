@@ -13,6 +13,7 @@ every ``max_wait`` seconds while someone keeps typing.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkbookError
-from .store import FILE_MODE, file_lock
+from .store import FILE_MODE
 
 GENESIS = "0" * 64
 
@@ -95,22 +96,22 @@ def append_events(path: Path, events: Iterable[dict[str, Any]]) -> list[dict[str
     events = [dict(e) for e in events]
     if not events:
         return []
-    with file_lock(path):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        try:
-            prev, seq, torn = _tail(fd)
-            chunks = [b"\n"] if torn else []
-            for ev in events:
-                seq += 1
-                ev.setdefault("type", "answer")
-                ev.setdefault("t", now())
-                ev.update(seq=seq, prev=prev)
-                ev["h"] = prev = chain_hash(prev, ev)
-                chunks.append(canonical(ev).encode("utf-8") + b"\n")
-            os.write(fd, b"".join(chunks))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        prev, seq, torn = _tail(fd)
+        chunks = [b"\n"] if torn else []
+        for ev in events:
+            seq += 1
+            ev.setdefault("type", "answer")
+            ev.setdefault("t", now())
+            ev.update(seq=seq, prev=prev)
+            ev["h"] = prev = chain_hash(prev, ev)
+            chunks.append(canonical(ev).encode("utf-8") + b"\n")
+        os.write(fd, b"".join(chunks))
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # also releases the lock
     return events
 
 

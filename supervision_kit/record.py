@@ -190,7 +190,7 @@ def finalize(path: str | os.PathLike[str], *, force: bool = False) -> dict[str, 
             f"{path.name} is open in a running kernel (pid {live.get('pid')}); close it "
             "(File > Close and Shut Down Notebook) or use --force"
         )
-    with file_lock(path):
+    with file_lock(journal_path(path)):
         nb = load_notebook(path)
         merged = _merged(path, nb)
         prompts = prompt_index(nb)
@@ -201,6 +201,9 @@ def finalize(path: str | os.PathLike[str], *, force: bool = False) -> dict[str, 
             nb["cells"][i]["outputs"] = [answer_output(prompts[pid], ans["v"], ans["t"])]
             nb["cells"][i]["execution_count"] = None
         nb["metadata"][META]["finalized"] = jr.now()
+        from .signoff import embed
+
+        embed(path, nb)  # signatures + addenda into metadata and a shown cell
         _sign(nb)
         atomic_write(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     return {"path": str(path), "answers": sum(is_answered(a["v"]) for a in merged.values())}

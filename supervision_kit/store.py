@@ -112,9 +112,11 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``<path>.lock`` (processes on one machine)."""
-    lock = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    """An exclusive advisory lock on ``path`` itself (created empty if missing).
+
+    A workbook's journal is its lock: appends and finalize both take it.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
