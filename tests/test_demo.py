@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from supervision_kit.demo import build_demo_store, run_demo
+from supervision_kit.errors import ConflictError
+from supervision_kit.record import ANSWER_MIME, META, load_notebook, prompt_index, read_answers
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "store"
+    return root, build_demo_store(root)
+
+
+def test_demo_has_two_cases_and_six_sessions_for_one(demo):
+    root, made = demo
+    cases = {p.parent.name for p in made}
+    assert cases == {"demo-01", "demo-02"}
+    assert len([p for p in made if p.parent.name == "demo-01"]) >= 6
+
+
+def test_finalized_demo_sessions_are_complete_plain_json(demo):
+    root, made = demo
+    first = root / "demo-01" / "2026-05-12-session.ipynb"
+    nb = json.loads(first.read_text())
+    values = {o["data"][ANSWER_MIME]["id"]: o["data"][ANSWER_MIME]["value"]
+              for c in nb["cells"] for o in c.get("outputs", []) if ANSWER_MIME in o["data"]}
+    assert values["cc_empathy_rating"] == 3 and values["goals"][0]["attainment"] == -1
+    assert "finalized" in nb["metadata"][META]
+
+
+def test_later_sessions_carry_forward_and_newest_is_in_progress(demo):
+    root, made = demo
+    newest = run_demo(str(root), lab=False)
+    assert newest.name == "2026-10-06-session.ipynb"
+    nb = load_notebook(newest)
+    assert "finalized" not in nb["metadata"][META]
+    assert "cf_goal_1_score" in prompt_index(nb)
+    assert read_answers(newest)["answers"]["wellbeing"].startswith("Fine.")
+
+
+def test_demo_is_idempotent_and_never_clobbers_other_stores(demo, tmp_path):
+    root, made = demo
+    before = {p: p.stat().st_mtime_ns for p in made}
+    again = build_demo_store(root)
+    assert {p: p.stat().st_mtime_ns for p in again} == before
+    other = tmp_path / "mine"
+    (other / "case").mkdir(parents=True)
+    (other / "case" / "x.ipynb").write_text("{}")
+    with pytest.raises(ConflictError, match="not a demo store"):
+        build_demo_store(other, reset=True)
+    assert (other / "case" / "x.ipynb").read_text() == "{}"
