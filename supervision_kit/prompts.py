@@ -12,7 +12,6 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +30,9 @@ def templates_dir(override: str | os.PathLike[str] | None = None) -> Path:
         if not path.is_dir():
             raise InputError(f"templates folder not found: {path}")
         return path
-    try:  # installed wheel: templates/ ships as the package supervision_kit.templates
-        packaged = Path(str(resources.files("supervision_kit.templates")))
-        if (packaged / "prompts").is_dir():
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"  # source checkout
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"  # an installed wheel ships templates/ inside the package
+    return packaged if (packaged / "prompts").is_dir() else here.parent / "templates"
 
 
 @dataclass
