@@ -107,6 +107,8 @@ def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool =
                 root.resolve()))]
     if not browser:
         args.append("--no-browser")
+    if os.geteuid() == 0:  # containers and CI machines often run as root
+        args.append("--ServerApp.allow_root=True")
     sys.stdout.flush()
     os.chdir(root)
     os.execv(sys.executable, args)  # JupyterLab takes over this process; Ctrl+C stops it

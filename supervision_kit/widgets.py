@@ -36,8 +36,12 @@ from .record import (
 from .signoff import lock_state
 from .store import FILE_MODE, journal_path
 
-FULL = W.Layout(width="100%")
 _current: Workbook | None = None
+
+
+def full() -> W.Layout:
+    """A fresh full-width layout (never share one Layout: hiding one widget would hide all)."""
+    return W.Layout(width="100%")
 
 
 def open_workbook(workbook_file: str, *, show: bool = True) -> Workbook:
@@ -45,7 +49,11 @@ def open_workbook(workbook_file: str, *, show: bool = True) -> Workbook:
     global _current
     if _current is not None:
         _current.close()
-    _current = Workbook(_locate(workbook_file))
+    path = _locate(workbook_file)
+    from .workshop import check_public_open
+
+    check_public_open(path)  # public Binder: workshop workbooks only
+    _current = Workbook(path)
     if show:
         _current.show_status()
     return _current
@@ -76,7 +84,7 @@ class Workbook:
         self.locked = lock_state(path)["locked"]
         self.fields: dict[str, Field] = {}
         self.handles: dict[str, Any] = {}
-        self.status = W.HTML(layout=FULL)
+        self.status = W.HTML(layout=full())
         self.writer = jr.DebouncedWriter(
             journal_path(path), on_flush=self._flushed,
             role=lambda pid: self.prompts.get(pid, {}).get("role", "worker"))
@@ -103,6 +111,11 @@ class Workbook:
 
     # -- display
     def show_status(self) -> None:
+        from .workshop import BANNER, banner_html
+
+        banner = banner_html()  # "training only" on a public host such as mybinder.org
+        if banner:  # a plain HTML output: kept in the saved notebook, no widget needed
+            display({"text/html": banner, "text/plain": "⚠️ " + BANNER}, raw=True)
         self._set_status()
         display(self.status)
 
@@ -139,6 +152,10 @@ class Workbook:
         except InputError as exc:
             self._set_status(error=str(exc))
             return
+        if prompt_id in self.fields:  # inline warning when the text looks identifying
+            from .privacy import inline_warning
+
+            self.fields[prompt_id].note.value = inline_warning(value)
         self.values[prompt_id] = value
         self.writer.put(prompt_id, value)
         for pid, field in self.fields.items():
@@ -200,7 +217,7 @@ class Field:
         else:
             self.editor = editor(prompt, value, disabled)
         self.note = W.HTML()
-        self.box = W.VBox([self.editor.widget, self.note], layout=FULL)
+        self.box = W.VBox([self.editor.widget, self.note], layout=full())
         self.box.add_class(f"sk-prompt-{prompt['id']}")  # stable hook for styling and tests
         if not disabled:
             self.editor.watch(lambda: on_change(self.editor.get()))
@@ -236,10 +253,10 @@ def editor(item: dict[str, Any], value: Any, disabled: bool, compact: bool = Fal
     ph = item.get("placeholder", "")
     if kind == "long_text":
         w = W.Textarea(value=value or "", placeholder=ph, rows=2 if compact else 5,
-                       layout=FULL, disabled=disabled, continuous_update=True)
+                       layout=full(), disabled=disabled, continuous_update=True)
         return Editor(w, lambda: w.value, [w])
     if kind == "short_text":
-        w = W.Text(value=value or "", placeholder=ph, layout=FULL, disabled=disabled)
+        w = W.Text(value=value or "", placeholder=ph, layout=full(), disabled=disabled)
         return Editor(w, lambda: w.value, [w])
     if kind in ("scale", "choice"):
         if kind == "scale":
@@ -252,13 +269,13 @@ def editor(item: dict[str, Any], value: Any, disabled: bool, compact: bool = Fal
         if compact:
             options = [("—", None), *options]
         w = cls(options=options, value=value if value in [v for _, v in options] else None,
-                layout=FULL, disabled=disabled)
+                layout=full(), disabled=disabled)
         return Editor(w, lambda: w.value, [w])
     if kind == "multi":
         chosen = set(value or [])
         boxes = [W.Checkbox(value=o in chosen, description=o, indent=False, disabled=disabled,
-                            layout=FULL) for o in item["options"]]
-        return Editor(W.VBox(boxes, layout=FULL),
+                            layout=full()) for o in item["options"]]
+        return Editor(W.VBox(boxes, layout=full()),
                       lambda: [b.description for b in boxes if b.value], boxes)
     if kind == "date":
         initial = dt.date.fromisoformat(value) if value else None
@@ -302,7 +319,7 @@ class TableEditor(Editor):
             self._add_row(row, notify=False)
         if not self.rows and not disabled:
             self._add_row({}, notify=False)
-        super().__init__(W.VBox([self.grid, self.add], layout=FULL), self._get, [])
+        super().__init__(W.VBox([self.grid, self.add], layout=full()), self._get, [])
 
     def watch(self, callback: Callable[[], None]) -> None:
         self._callbacks.append(callback)

@@ -90,8 +90,13 @@ def test_changes_reach_the_journal_within_a_second_and_update_the_mirror(kinds_w
         mirror = k.outputs("story")[1]["data"]
         assert mirror[ANSWER_MIME]["value"] == "Typed in the kernel <b>bold</b>"
         assert "&lt;b&gt;bold&lt;/b&gt;" in mirror["text/markdown"]
-        # the show_if prompt appears once its condition holds
+        # the show_if prompt appears once its condition holds, and hides again without it
         assert k.run('print(wb.fields["detail"].widget.layout.display)').strip() == "None"
+        k.run('wb.fields["pick"].widget.value = "No"')
+        shown = json.loads(k.run("import json; print(json.dumps({p: f.widget.layout.display "
+                                 "for p, f in wb.fields.items()}))"))
+        assert shown.pop("detail") == "none"
+        assert set(shown.values()) == {None}  # hiding one prompt never hides another
 
 
 def test_table_rows_can_be_added_and_are_saved(kinds_workbook):
