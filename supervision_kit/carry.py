@@ -68,7 +68,7 @@ def carry_forward(case_dir: Path, date: str) -> dict[str, Any] | None:
             "context": {"action": a},
         })
     for n, g in enumerate(goals, 1):
-        expected = g.get("expected") or "not described"
+        expected = str(g.get("expected") or "not described").rstrip(". ")
         prompts.append({
             "id": f"cf_goal_{n}_score",
             "kind": "scale",
@@ -76,7 +76,7 @@ def carry_forward(case_dir: Path, date: str) -> dict[str, Any] | None:
             "max": 2,
             "anchors": GAS_ANCHORS,
             "label": f"Goal: {g['goal']}",
-            "help": f"Expected level (0): {expected}. Where is it now?",
+            "help": f"Expected level (0): {expected}. Where is it now, from −2 to +2?",
             "role": "joint",
             "context": {"goal": g},
         })
