@@ -267,11 +267,12 @@ def _quote(text: str) -> str:
 
 
 def answer_markdown(prompt: dict[str, Any], value: Any, t: str = "") -> str:
-    label = escape_md(prompt.get("label", prompt["id"]))
+    """The answer as markdown that shows every character literally (the prompt's label is in
+    the markdown cell just above, so it is not repeated here)."""
     if not is_answered(value):
-        return f"**{label}**\n\n_No answer yet._"
-    when = f" _(saved {t[:19].replace('T', ' ')} UTC)_" if t else ""
-    head = f"**{label}**{when}\n\n"
+        return "_No answer yet._"
+    when = f" {t[:16].replace('T', ' ')} UTC" if t else ""
+    head = f"<small>✓ saved{when}</small>\n\n"
     kind = prompt["kind"]
     if kind == "table":
         cols = prompt.get("columns", [])

@@ -39,6 +39,17 @@ from .store import FILE_MODE, journal_path
 _current: Workbook | None = None
 
 
+# Long option labels (behaviour-anchored scale levels) wrap instead of overlapping.
+STYLE = """<style>
+.sk-wrap .widget-radio-box label, .sk-wrap .jupyter-widget-radio-box label {
+  height: auto; line-height: 1.35; padding: 3px 0; white-space: normal; display: flex;
+  flex-direction: row-reverse; justify-content: flex-end; align-items: flex-start; gap: 6px; }
+.sk-wrap .widget-radio-box input, .sk-wrap .jupyter-widget-radio-box input {
+  height: 1.35em; line-height: 1.35em; float: none; flex-shrink: 0; margin: 0; }
+.sk-status { padding: 4px 0; }
+</style>"""
+
+
 def full() -> W.Layout:
     """A fresh full-width layout (never share one Layout: hiding one widget would hide all)."""
     return W.Layout(width="100%")
@@ -116,6 +127,7 @@ class Workbook:
         banner = banner_html()  # "training only" on a public host such as mybinder.org
         if banner:  # a plain HTML output: kept in the saved notebook, no widget needed
             display({"text/html": banner, "text/plain": "⚠️ " + BANNER}, raw=True)
+        display({"text/html": STYLE, "text/plain": ""}, raw=True)
         self._set_status()
         display(self.status)
 
@@ -270,6 +282,7 @@ def editor(item: dict[str, Any], value: Any, disabled: bool, compact: bool = Fal
             options = [("—", None), *options]
         w = cls(options=options, value=value if value in [v for _, v in options] else None,
                 layout=full(), disabled=disabled)
+        w.add_class("sk-wrap")
         return Editor(w, lambda: w.value, [w])
     if kind == "multi":
         chosen = set(value or [])
