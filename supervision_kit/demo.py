@@ -75,8 +75,10 @@ def _answers(s: dict[str, Any], prompts: dict[str, dict[str, Any]]) -> dict[str,
         a["goals"] = [dict(g, weight=1) for g in s["goals"]]
     if "actions" in s:
         a["actions"] = s["actions"]
-    if "exchanges" in s:
-        a["pr_exchanges"] = s["exchanges"]
+    for key, pid in (("exchanges", "pr_exchanges"), ("options_table", "eth_options"),
+                     ("principles_table", "eth_principles")):
+        if key in s:
+            a[pid] = s[key]
     # carry-forward prompts made from the previous session: mark actions, score goals
     goals = s.get("goals", [])
     for pid, p in prompts.items():
