@@ -1,0 +1,403 @@
+"""Training workshops: vignettes, batch generation, collect, anonymised summary, public-host
+safety, and download + resume after a lost (culled) server."""
+
+import base64
+import datetime as dt
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.sign import NotebookNotary
+
+from supervision_kit import workshop as ws
+from supervision_kit.errors import ConflictError, InputError, WorkbookError
+from supervision_kit.prompts import templates_dir
+from supervision_kit.record import META, load_notebook, notebook_answers, prompt_index, read_answers
+from supervision_kit.store import journal_path
+from tests.helpers import run_cli, source
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def header(nb):
+    return next(source(c) for c in nb["cells"] if "header" in c["metadata"].get("tags", []))
+
+
+@pytest.fixture
+def no_binder(monkeypatch):
+    for k in (*ws.BINDER_ENV, ws.ENV_PUBLIC):
+        monkeypatch.delenv(k, raising=False)
+
+
+# ---------------------------------------------------------------- vignettes
+
+
+def test_packaged_vignettes_are_valid_fictional_and_cover_the_topics():
+    names = ws.list_vignettes()
+    assert len(names) >= 4
+    used = set()
+    for name in names:
+        v = ws.load_vignette(name)
+        assert "Fictional training material" in v.body and v.learning_aims and v.setting
+        used |= set(v.uses)
+    sections = {u.split(":")[1] for u in used}
+    assert {"client_centred", "ethics", "goals"} <= sections
+    assert any(u.startswith("process_recording:") for u in used)
+
+
+GOOD = """---
+name: NAME
+title: A made-up case
+fictional: true
+setting: An invented drop-in centre.
+learning_aims: [Notice first reactions.]
+uses: ["session:ethics"]
+---
+
+**Fictional training material.** Sam and Robin talk about a missed appointment.
+"""
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace("---\nname", "name", 1), "YAML front matter"),
+    (lambda t: t.replace("fictional: true", "fictional: false"), "fictional: true"),
+    (lambda t: t.replace("session:ethics", "session:nope"), "unknown section 'session:nope'"),
+    (lambda t: t.replace("session:ethics", "nosuchset:x"), "unknown prompt set 'nosuchset'"),
+    (lambda t: t.replace("session:ethics", "not a ref"), "prompt_set:section_id"),
+    (lambda t: t.replace("name: bad-one", "name: other"), "does not match the file name"),
+    (lambda t: t.replace("title: A made-up case", "title: [unclosed"), "not valid YAML"),
+    (lambda t: t.replace("learning_aims: [Notice first reactions.]", "learning_aims: []"),
+     "'learning_aims' must be a non-empty list"),
+    (lambda t: t.split("\n---\n")[0] + "\n---\n\n", "vignette text"),
+])
+def test_bad_vignette_is_one_line_error_naming_the_file(tmp_path, change, message):
+    folder = tmp_path / "templates"
+    shutil.copytree(templates_dir(), folder)
+    good = folder / "vignettes" / "good-one.md"
+    good.write_text(GOOD.replace("NAME", "good-one"))
+    assert ws.load_vignette("good-one", str(folder)).title == "A made-up case"
+    bad = folder / "vignettes" / "bad-one.md"
+    bad.write_text(change(GOOD.replace("NAME", "bad-one")))
+    with pytest.raises(InputError) as err:
+        ws.load_vignette("bad-one", str(folder))
+    text = str(err.value)
+    assert "\n" not in text and str(bad) in text and message in text
+
+
+def test_unknown_vignette_lists_the_available_ones():
+    with pytest.raises(InputError, match="available: .*the-quiet-room"):
+        ws.load_vignette("no-such-case")
+
+
+# ---------------------------------------------------------------- generate
+
+
+def test_generate_30_one_render_copied(tmp_path):
+    res = ws.generate("saturday-football", tmp_path / "ws", participants=30, date="2026-03-02")
+    paths = res["workbooks"]
+    assert [p.name for p in paths] == [f"P{i:02d}-workshop.ipynb" for i in range(1, 31)]
+    ids = set()
+    v = ws.load_vignette("saturday-football")
+    for i, path in enumerate(paths, 1):
+        nb = load_notebook(path)
+        info = nb["metadata"][META]["workbook"]
+        code = f"P{i:02d}"
+        assert info["case_id"] == code and info["vignette"] == "saturday-football"
+        assert info["template"] == "workshop"
+        ids.add(info["id"])
+        assert f"**Participant** {code}" in header(nb) and v.title in header(nb)
+        injected = next(source(c) for c in nb["cells"]
+                        if "injected-parameters" in c["metadata"].get("tags", []))
+        assert f'workbook_file = "{code}-workshop.ipynb"' in injected
+        assert ws._PLACEHOLDER not in path.read_text()
+    assert len(ids) == 30
+    sections = [s["id"] for s in load_notebook(paths[6])["metadata"][META]["prompt_set"]
+                ["sections"]]
+    assert sections == ["warmup", "ethics", "client_centred", "debrief"]
+    assert NotebookNotary().check_signature(nbformat.read(paths[6], as_version=4))
+    index = res["index"].read_text()
+    for i in range(1, 31):
+        assert f"[P{i:02d}-workshop.ipynb](P{i:02d}-workshop.ipynb)" in index
+    assert "?urlpath=lab/tree/" in index
+    start = json.loads(res["start"].read_text())
+    assert start["metadata"][ws.MARK]["kind"] == "start"
+    assert "(P30-workshop.ipynb)" in "".join(source(c) for c in start["cells"])
+
+
+def test_generate_from_codes_file_and_refuse_to_overwrite(tmp_path):
+    codes = tmp_path / "codes.txt"
+    codes.write_text("# group A\nred-01\n\nred-02\n")
+    res = ws.generate("the-quiet-room", tmp_path / "ws", codes_file=str(codes))
+    assert [p.name for p in res["workbooks"]] == ["red-01-workshop.ipynb", "red-02-workshop.ipynb"]
+    before = sorted(p.name for p in (tmp_path / "ws").iterdir())
+    with pytest.raises(ConflictError, match="already exists"):
+        ws.generate("the-quiet-room", tmp_path / "ws", participants=3)
+    assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == before  # nothing written
+    codes.write_text("red-01\nJane Smith\n")
+    with pytest.raises(InputError, match=r"code 2: invalid participant code 'Jane Smith'"):
+        ws.participant_codes(codes_file=str(codes))
+    codes.write_text("a1\na1\n")
+    with pytest.raises(InputError, match="duplicate participant code 'a1'"):
+        ws.participant_codes(codes_file=str(codes))
+    with pytest.raises(InputError, match="--participants must be"):
+        ws.participant_codes(0)
+
+
+# ---------------------------------------------------------------- collect + summary
+
+
+def _fill_group(folder, codes):
+    from supervision_kit.record import fill
+
+    texts = {}
+    for n, code in enumerate(codes):
+        texts[code] = f"The moment the coach hesitated, version {n}."
+        fill(folder / f"{code}-workshop.ipynb",
+             {"ws_stood_out": texts[code], "ws_confidence": 1 + n % 5,
+              "eth_dilemma": ["Yes", "No"][n % 2]})
+    return texts
+
+
+def test_collect_merges_workbooks_journals_and_downloads(tmp_path, no_binder):
+    codes = ["grp-a-01", "grp-a-02", "grp-a-03"]
+    out = tmp_path / "ws"
+    ws.generate("saturday-football", out, codes=codes)
+    _fill_group(out, codes)
+    (out / "notes.ipynb").write_text('{"cells": [], "metadata": {}}')  # not ours: skipped
+    df = ws.collect(out)
+    assert sorted(set(df["participant"])) == codes
+    assert len(df) == 9 and set(df["source"]) == {"journal"}
+    row = df[(df.participant == "grp-a-02") & (df.prompt_id == "ws_confidence")].iloc[0]
+    assert row["value"] == 2 and row["kind"] == "scale" and row["section"] == "debrief"
+    assert any("notes.ipynb" in s for s in df.attrs["skipped"])
+    # a participant's downloaded copy, alone in the facilitator's inbox folder
+    from supervision_kit.widgets import Workbook
+
+    wb = Workbook(out / "grp-a-01-workshop.ipynb")
+    name, data = ws.download_copy(wb)
+    wb.close()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / name).write_bytes(data)
+    df2 = ws.collect(inbox)
+    assert set(df2["source"]) == {"download"} and set(df2["participant"]) == {"grp-a-01"}
+    assert len(df2) == 3
+
+
+def test_summary_is_anonymised_unless_codes_are_asked_for(tmp_path, no_binder):
+    codes = ["grp-b-01", "grp-b-02", "grp-b-03", "grp-b-04"]
+    out = tmp_path / "ws"
+    ws.generate("saturday-football", out, codes=codes)
+    texts = _fill_group(out, codes)
+    res = ws.summary(out, html=True)
+    nb = json.loads(res["notebook"].read_text())
+    text = "\n".join(source(c) for c in nb["cells"])
+    html_text = res["html"].read_text()
+    for code in codes:
+        assert code not in text and code not in html_text
+        assert code not in json.dumps(nb["metadata"])
+    for t in texts.values():
+        assert t.replace(".", "\\.") in text  # markdown-escaped, never raw HTML
+    assert "| What stood out for you in the vignette? | 4 of 4 |" in text
+    pngs = [a["image/png"] for c in nb["cells"] for a in c.get("attachments", {}).values()]
+    assert len(pngs) == 2  # the confidence scale and the yes/no choice
+    assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pngs)
+    assert html_text.count("data:image/png;base64,") >= 2
+    shown = ws.summary(out, show_codes=True, out=tmp_path / "with-codes.ipynb")
+    shown_text = shown["notebook"].read_text()
+    assert all(code.replace("-", "\\\\-") in shown_text for code in codes)
+
+
+def test_cli_three_commands(tmp_path, no_binder):
+    out = tmp_path / "ws"
+    code, stdout, err = run_cli("workshop", "generate", "--vignette", "tuesday-lunch-club",
+                                "--participants", "30", "--out", out)
+    assert code == 0, err
+    assert "generated 30 workbooks" in stdout and (out / "index.ipynb").is_file()
+    from supervision_kit.record import fill
+
+    fill(out / "P03-workshop.ipynb", {"ws_take_away": "Ask about the good days too."})
+    code, stdout, err = run_cli("workshop", "collect", out)
+    assert code == 0, err
+    lines = stdout.strip().splitlines()
+    assert lines[0].startswith("participant,vignette,prompt_id") and len(lines) == 2
+    assert lines[1].startswith("P03,tuesday-lunch-club,ws_take_away")
+    code, stdout, err = run_cli("workshop", "collect", out, "--format", "json")
+    assert json.loads(stdout)[0]["value"] == "Ask about the good days too."
+    code, stdout, err = run_cli("workshop", "summary", out, "--html")
+    assert code == 0, err
+    assert (out / "summary.html").is_file()
+    assert "P03" not in (out / "summary.ipynb").read_text()
+    code, _o, err = run_cli("workshop", "generate", "--vignette", "tuesday-lunch-club",
+                            "--out", out)
+    assert code == 2 and "--participants N or --codes FILE" in err
+    code, _o, err = run_cli("workshop", "collect", tmp_path / "missing")
+    assert code == 2 and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- public hosts
+
+
+def test_public_host_detection(monkeypatch, no_binder):
+    assert not ws.public_host() and ws.banner_html() == ""
+    monkeypatch.setenv("JUPYTERHUB_USER", "someone")  # a private hub is not a public host
+    assert not ws.public_host()
+    monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
+    assert ws.public_host() and ws.BANNER in ws.banner_html()
+    monkeypatch.setenv(ws.ENV_PUBLIC, "0")
+    assert not ws.public_host()
+    monkeypatch.delenv("BINDER_LAUNCH_HOST")
+    monkeypatch.setenv(ws.ENV_PUBLIC, "1")
+    assert ws.public_host()
+
+
+def test_public_host_refuses_non_workshop_workbooks(tmp_path, make_workbook, monkeypatch,
+                                                    no_binder, capsys):
+    from supervision_kit.widgets import open_workbook
+
+    session = make_workbook(case="demo-01")
+    ws.generate("the-quiet-room", tmp_path / "ws", participants=1)
+    monkeypatch.chdir(session.parent)
+    open_workbook(session.name, show=False).close()  # fine on a private machine
+    monkeypatch.setenv("BINDER_REPO_URL", "https://github.com/example/training")
+    with pytest.raises(WorkbookError, match="public training server"):
+        open_workbook(session.name)
+    monkeypatch.chdir(tmp_path / "ws")
+    wb = open_workbook("P01-workshop.ipynb")
+    wb.close()
+    assert ws.BANNER in capsys.readouterr().out
+
+
+def test_banner_and_refusal_in_a_real_kernel(tmp_path, make_workbook, monkeypatch):
+    monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
+    ws.generate("mornings-at-the-flat", tmp_path / "ws", participants=1)
+
+    def run(path):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return [o for c in nb.cells for o in c.get("outputs", [])]
+
+    outs = run(tmp_path / "ws" / "P01-workshop.ipynb")
+    assert not [o for o in outs if o.output_type == "error"]
+    assert any(ws.BANNER in o.get("data", {}).get("text/plain", "") for o in outs)
+    outs = run(make_workbook(case="demo-02"))
+    errors = [o for o in outs if o.output_type == "error"]
+    assert errors and "public training server" in errors[0]["evalue"]
+
+
+# ---------------------------------------------------------------- download + resume
+
+
+def _answers_for(prompts):
+    """Valid answers of several kinds for the saturday-football workshop."""
+    values = prompts["eth_values"]["options"]
+    principle = prompts["eth_principles"]["columns"]
+    return {
+        "ws_stood_out": "The coach asked the boy to keep a secret.\nThen went quiet.",
+        "ws_confidence": 4,
+        "eth_dilemma": "Not sure",
+        "eth_values": [values[0], values[2]],
+        "eth_review_date": "2026-04-01",
+        "eth_principles": [{principle[0]["id"]: principle[0]["options"][0],
+                            principle[1]["id"]: "Keeping him safe comes first.",
+                            principle[2]["id"]: None}],
+        "cc_empathy_evidence": "I named the worry out loud.",
+    }
+
+
+def test_download_delete_server_copy_resume_from_download(tmp_path, monkeypatch, no_binder):
+    from supervision_kit.widgets import open_workbook
+
+    server = tmp_path / "session-1"
+    ws.generate("saturday-football", server, participants=12)
+    monkeypatch.chdir(server)
+    wb = open_workbook("P07-workshop.ipynb", show=False)
+    expected = _answers_for(wb.prompts)
+    for pid, value in expected.items():
+        wb._changed(pid, value)  # as the widgets do; pending in the debounced writer
+    open_bytes = (server / "P07-workshop.ipynb").read_bytes()
+    name, data = ws.download_copy(wb)
+    assert (server / "P07-workshop.ipynb").read_bytes() == open_bytes  # open file untouched
+    assert name.startswith("P07-workshop-") and name.endswith(".ipynb")
+    downloaded = json.loads(data)
+    assert {k: a["v"] for k, a in notebook_answers(downloaded).items()} == \
+        {k: read_answers(server / "P07-workshop.ipynb")["answers"][k] for k in expected}
+    wb.close()
+
+    shutil.rmtree(server)  # Binder culled the server: everything on it is gone
+    assert not journal_path(server / "P07-workshop.ipynb").exists()
+
+    fresh = tmp_path / "session-2"
+    ws.generate("saturday-football", fresh, participants=12)
+    monkeypatch.chdir(fresh)
+    wb2 = open_workbook("P07-workshop.ipynb", show=False)
+    wb2.ask("ws_stood_out")  # a displayed widget gets the restored answer too
+    assert ws.restore_upload(wb2, data, name) == len(expected)
+    assert wb2.fields["ws_stood_out"].value == expected["ws_stood_out"]
+    assert wb2.answers() == expected
+    wb2.close()
+    assert read_answers(fresh / "P07-workshop.ipynb")["answers"] == expected
+    assert ws.restore_upload(open_workbook("P07-workshop.ipynb", show=False), data, name) == 0
+
+
+def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
+    from supervision_kit.widgets import open_workbook
+
+    ws.generate("saturday-football", tmp_path / "ws", participants=2)
+    monkeypatch.chdir(tmp_path / "ws")
+    other = open_workbook("P02-workshop.ipynb", show=False)
+    other._changed("ws_stood_out", "someone else's answer")
+    _n, other_data = ws.download_copy(other)
+    other.close()
+    wb = open_workbook("P01-workshop.ipynb", show=False)
+    with pytest.raises(WorkbookError, match="participant 'P02'"):
+        ws.restore_upload(wb, other_data, "P02.ipynb")
+    with pytest.raises(WorkbookError, match="not a notebook"):
+        ws.restore_upload(wb, b"\x00\x01garbage", "photo.jpg")
+    with pytest.raises(WorkbookError, match="not a workshop workbook"):
+        ws.restore_upload(wb, make_workbook(case="demo-03").read_bytes(), "session.ipynb")
+    nb = json.loads(other_data)
+    nb["metadata"][META]["workbook"]["case_id"] = "P01"
+    cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt"))
+    pid = cell["metadata"][META]["prompt"]
+    cell["outputs"][0]["data"]["application/vnd.supervision-kit.answer+json"]["value"] = 99
+    with pytest.raises(InputError, match=pid):
+        ws.restore_upload(wb, json.dumps(nb).encode(), "edited.ipynb")
+    assert wb.answers() == {}
+    wb.close()
+
+
+def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_binder):
+    import IPython.display
+
+    from supervision_kit.widgets import open_workbook
+
+    ws.generate("the-quiet-room", tmp_path / "ws", participants=1)
+    monkeypatch.chdir(tmp_path / "ws")
+    wb = open_workbook("P01-workshop.ipynb", show=False)
+    wb._changed("ws_take_away", "Slow down at the start.")
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    wb.download_panel()
+    panel = shown[0]
+    button, link = panel.children[0].children
+    upload, message = panel.children[2], panel.children[3]
+    button.click()
+    m = re.search(r"href='data:application/x-ipynb\+json;base64,([^']+)'", link.value)
+    data = base64.b64decode(m.group(1))
+    ids = prompt_index(json.loads(data))
+    assert notebook_answers(json.loads(data))["ws_take_away"]["v"] == "Slow down at the start."
+    assert "ws_take_away" in ids
+    wb.writer.flush()
+    journal_path(wb.path).unlink()  # lose the answers, then resume through the upload widget
+    wb.values.clear()
+    upload.value = ({"name": "mine.ipynb", "type": "", "size": len(data),
+                     "last_modified": dt.datetime.now(dt.UTC), "content": memoryview(data)},)
+    assert "Restored 1 answer" in message.value
+    assert upload.value == ()
+    assert read_answers(wb.path)["answers"] == {"ws_take_away": "Slow down at the start."}
+    wb.close()
