@@ -102,6 +102,14 @@ def cmd_demo(a: argparse.Namespace) -> None:
              reset=a.reset)
 
 
+def cmd_app(a: argparse.Namespace) -> None:
+    from .app import run_app
+
+    code = run_app(a.workbook, port=a.port, browser=not a.no_browser, cull_idle=a.cull_idle)
+    if code:
+        raise KitError(f"Voila stopped with exit code {code}")
+
+
 def cmd_templates_check(a: argparse.Namespace) -> None:
     from .templates_check import check_folder
 
@@ -144,6 +152,101 @@ def cmd_progress(a: argparse.Namespace) -> None:
     for key in ("notebook", "html"):
         if res.get(key):
             _out(str(res[key]))
+
+
+def cmd_sign(a: argparse.Namespace) -> None:
+    from .signoff import sign
+
+    res = sign(a.workbook, a.role, a.name)
+    _out(f"signed {Path(a.workbook).name} as {a.role} ({res['name']}) at {res['t']}")
+    _out("locked: signed by worker and supervisor" if res["locked"] else f"not locked yet: "
+         f"{res['waiting']}")
+
+
+def cmd_verify(a: argparse.Namespace) -> None:
+    from .signoff import VerificationFailed, verify
+
+    rep = verify(a.workbook)
+    for line in rep.lines():
+        _out(line)
+    if not rep.ok:
+        raise VerificationFailed(f"{Path(a.workbook).name} was changed after signing: "
+                                 f"{rep.problems[0]}")
+
+
+def cmd_addendum(a: argparse.Namespace) -> None:
+    from .signoff import add_addendum
+
+    text = sys.stdin.read() if a.text == "-" else a.text
+    ev = add_addendum(a.workbook, a.role, text, name=a.name or "")
+    _out(f"addendum by the {a.role} added to {Path(a.workbook).name} at {ev['t']}")
+
+
+def cmd_history(a: argparse.Namespace) -> None:
+    from .signoff import history
+
+    for r in history(a.workbook):
+        when = str(r["t"] or "")[:19].replace("T", " ")
+        _out(f"{r['seq']!s:>4}  {when}  {r['role'] or '-':<10} {r['type']:<8} "
+             f"{r['id'] or '-':<20} {r['summary']}")
+
+
+def cmd_scan(a: argparse.Namespace) -> None:
+    from .privacy import FindingsFound, scan
+
+    detectors = a.only.split(",") if a.only else None
+    res = scan(a.target, detectors=detectors, skip=a.skip.split(",") if a.skip else None,
+               deny_list=a.deny_list)
+    for s in res.skipped:
+        sys.stderr.write(f"{PROG}: warning: skipped {s}\n")
+    for f in res.findings:
+        _out(f.line())
+    _out(f"scanned {res.files} workbook(s): {len(res.findings)} possible identifier(s)")
+    if res.findings:
+        raise FindingsFound(f"{len(res.findings)} possible identifier(s) found; replace them "
+                            "with pseudonyms or remove them")
+
+
+def cmd_export(a: argparse.Namespace) -> None:
+    from .export import export
+
+    _out(str(export(a.workbook, to=a.to, redact=a.redact, out=a.out, deny_list=a.deny_list)))
+
+
+def cmd_workshop(a: argparse.Namespace) -> None:
+    from . import workshop as ws
+
+    if a.action == "generate":
+        if (a.participants is None) == (a.codes is None):
+            raise InputError("workshop generate: give either --participants N or --codes FILE")
+        res = ws.generate(a.vignette, a.out, participants=a.participants, codes_file=a.codes,
+                          date=a.date, templates=a.templates)
+        _out(f"generated {len(res['workbooks'])} workbooks in {res['out']} "
+             f"({res['seconds']:.2f} s)\nfacilitator index: {res['index']}\n"
+             f"participant start page: {res['start']}")
+    elif a.action == "collect":
+        rec = ws.collect_records(a.folder)
+        for s in rec["skipped"]:
+            sys.stderr.write(f"{PROG}: warning: skipped {s}\n")
+        cols = ["participant", "vignette", "prompt_id", "section", "kind", "label", "value", "t",
+                "source", "file"]
+        if a.format == "json":
+            _out(json.dumps(rec["rows"], indent=1, ensure_ascii=False))
+            return
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(cols)
+        for r in rec["rows"]:
+            w.writerow([r[c] if isinstance(r[c], str) else json.dumps(r[c], ensure_ascii=False)
+                        for c in cols])
+        sys.stdout.write(buf.getvalue())
+    else:
+        res = ws.summary(a.folder, show_codes=a.show_codes, html=a.html, out=a.out)
+        for s in res["skipped"]:
+            sys.stderr.write(f"{PROG}: warning: skipped {s}\n")
+        for key in ("notebook", "html"):
+            if res.get(key):
+                _out(str(res[key]))
 
 
 # ---------------------------------------------------------------- parser
@@ -217,6 +320,64 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
     sp.add_argument("--out", help="notebook path (default: <store>/<case>/<today>-progress.ipynb)")
     sp.add_argument("--html", action="store_true", help="also write a static HTML report")
+
+    roles = ["worker", "supervisor"]
+    sp = add("sign", cmd_sign, "sign a workbook's answers (both roles signed = locked)")
+    workbook_arg(sp)
+    sp.add_argument("--role", required=True, choices=roles)
+    sp.add_argument("--name", required=True, help="your name or initials")
+
+    sp = add("verify", cmd_verify, "check signatures and history; exit 1 if anything changed")
+    workbook_arg(sp)
+
+    sp = add("addendum", cmd_addendum, "add a dated addendum to a locked workbook")
+    workbook_arg(sp)
+    sp.add_argument("--role", required=True, choices=roles)
+    sp.add_argument("--text", required=True, help="the addendum (- reads stdin)")
+    sp.add_argument("--name", help="your name or initials (optional)")
+
+    sp = add("history", cmd_history, "show every saved change, signature and addendum")
+    workbook_arg(sp)
+
+    sp = add("scan", cmd_scan, "flag likely identifiers in answers; exit 1 if any are found")
+    sp.add_argument("target", metavar="NB|STORE", help="a workbook or a store folder")
+    sp.add_argument("--deny-list", metavar="FILE", help="names to flag, one per line")
+    sp.add_argument("--only", metavar="KINDS", help="comma-separated detectors to run "
+                    "(email,phone,nhs,ssn,dob,postcode,name)")
+    sp.add_argument("--skip", metavar="KINDS", help="comma-separated detectors to leave out")
+
+    sp = add("export", cmd_export, "export a workbook's answers as HTML or PDF (code hidden)")
+    workbook_arg(sp)
+    sp.add_argument("--to", choices=["html", "pdf"], default="html")
+    sp.add_argument("--redact", action="store_true", help="replace likely identifiers first")
+    sp.add_argument("--out", help="output file (default: beside the workbook)")
+    sp.add_argument("--deny-list", metavar="FILE", help="names to redact, one per line")
+
+    sp = add("workshop", cmd_workshop, "training workshops: generate, collect, summarise")
+    wsub = sp.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser,
+                             required=True)
+    wg = wsub.add_parser("generate", help="one workbook per participant + facilitator index")
+    wg.add_argument("--vignette", required=True, help="vignette name (templates/vignettes)")
+    wg.add_argument("--participants", type=int, metavar="N", help="codes P01..PNN")
+    wg.add_argument("--codes", metavar="FILE", help="participant codes, one a line")
+    wg.add_argument("--out", required=True, help="folder for the workbooks")
+    wg.add_argument("--date", help="workshop date YYYY-MM-DD (default: today)")
+    wg.add_argument("--templates", help="your own templates folder (default: the packaged one)")
+    wc = wsub.add_parser("collect", help="all answers (workbooks, journals, downloads) as a table")
+    wc.add_argument("folder", help="workshop folder (or a folder of downloaded workbooks)")
+    wc.add_argument("--format", choices=["csv", "json"], default="csv")
+    wm = wsub.add_parser("summary", help="anonymised facilitator notebook (+ HTML) with charts")
+    wm.add_argument("folder", help="workshop folder (or a folder of downloaded workbooks)")
+    wm.add_argument("--show-codes", action="store_true", help="show participant codes")
+    wm.add_argument("--html", action="store_true", help="also write summary.html")
+    wm.add_argument("--out", help="notebook path (default: FOLDER/summary.ipynb)")
+
+    sp = add("app", cmd_app, "open a workbook as a simple web page, without code (Voila)")
+    workbook_arg(sp)
+    sp.add_argument("--port", type=int, default=8866, help="(default: 8866)")
+    sp.add_argument("--no-browser", action="store_true", help="only print the address")
+    sp.add_argument("--cull-idle", type=int, default=900, metavar="SECONDS",
+                    help="shut down a closed page's kernel after this idle time (default: 900)")
     return p
 
 

@@ -81,7 +81,7 @@ def _answers(s: dict[str, Any], prompts: dict[str, dict[str, Any]]) -> dict[str,
             a[pid] = s[key]
     # carry-forward prompts made from the previous session: mark actions, score goals
     goals = s.get("goals", [])
-    for pid, p in prompts.items():
+    for pid in prompts:
         if pid.startswith("cf_action_"):
             a[pid] = "Done" if pid != "cf_action_1_status" or s.get("open") else "Partly done"
         elif pid.startswith("cf_goal_"):

@@ -20,9 +20,11 @@ from .journal import now
 from .prompts import PromptSet, load_prompt_set, templates_dir
 from .record import META, escape_md
 from .store import (
+    FILE_MODE,
     atomic_write,
     check_date,
     check_id,
+    journal_path,
     make_private_dir,
     store_root,
     workbook_path,
@@ -102,6 +104,8 @@ def write_new(path: Path, nb: dict[str, Any]) -> None:
         atomic_write(path, nbformat.writes(node) + "\n", exclusive=True)
     except FileExistsError:
         raise ConflictError(f"{path} already exists; refusing to overwrite it") from None
+    # the (empty) journal exists from the start: it is also the workbook's lock file
+    os.close(os.open(journal_path(path), os.O_WRONLY | os.O_CREAT, FILE_MODE))
 
 
 def _name(value: Any, what: str, required: bool = True) -> str:
@@ -131,8 +135,9 @@ def render_workbook(
     parameters = {**prompt_set.parameters, **params}
     unknown = set(params) - set(prompt_set.parameters)
     if unknown:
+        known = ", ".join(prompt_set.parameters) or "none"
         raise InputError(f"unknown parameter {sorted(unknown)[0]!r} for template "
-                         f"{prompt_set.name!r}; known: {', '.join(prompt_set.parameters) or 'none'}")
+                         f"{prompt_set.name!r}; known: {known}")
     parameters |= {
         **info,
         "template": prompt_set.name,

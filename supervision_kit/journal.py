@@ -91,14 +91,21 @@ def read_journal(path: Path) -> JournalData:
     return data
 
 
-def append_events(path: Path, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Append events (each gets seq, t, prev and h) under a lock; fsync before returning."""
+def append_events(
+    path: Path, events: Iterable[dict[str, Any]], *, lock: bool = True
+) -> list[dict[str, Any]]:
+    """Append events (each gets seq, t, prev and h) under a lock; fsync before returning.
+
+    ``lock=False`` when the caller already holds ``store.file_lock(path)`` (flock locks taken
+    through two descriptors of one file exclude each other, even in one process).
+    """
     events = [dict(e) for e in events]
     if not events:
         return []
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if lock:
+            fcntl.flock(fd, fcntl.LOCK_EX)
         prev, seq, torn = _tail(fd)
         chunks = [b"\n"] if torn else []
         for ev in events:

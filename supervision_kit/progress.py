@@ -180,8 +180,9 @@ def supervision_frequency(
     ``sessions`` is a list of ``(date, minutes)``; several entries on one day count as one
     session lasting the longest of them (one meeting can cover several cases). Months with
     no supervision between the first session and ``until`` (default: the last session) are
-    included as zeros. Columns: month, sessions, hours, sessions_required, hours_required,
-    meets (sessions ≥ required and hours ≥ required).
+    included as zeros. Columns: month, sessions, hours, sessions_required (fractional for
+    part-weekly schedules), hours_required, meets (sessions ≥ required rounded to the
+    nearest whole session, and hours ≥ required).
     """
     import pandas as pd
 
@@ -207,7 +208,7 @@ def supervision_frequency(
         rows.append({
             "month": f"{y:04d}-{m:02d}", "sessions": len(days), "hours": round(hours, 2),
             "sessions_required": need_s, "hours_required": std.min_hours_per_month,
-            "meets": len(days) >= math.floor(need_s + 1e-9) and hours >= std.min_hours_per_month,
+            "meets": len(days) >= math.floor(need_s + 0.5) and hours >= std.min_hours_per_month,
         })
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return pd.DataFrame(rows, columns=cols)

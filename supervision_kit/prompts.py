@@ -60,7 +60,9 @@ class PromptSet:
         }
 
 
-def load_prompt_set(name_or_path: str | os.PathLike[str], templates: str | None = None) -> PromptSet:
+def load_prompt_set(
+    name_or_path: str | os.PathLike[str], templates: str | None = None
+) -> PromptSet:
     """Load and validate a prompt set by template name or file path (YAML or JSON)."""
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml", ".json"):
@@ -201,7 +203,8 @@ def _check(item: dict[str, Any], value: Any) -> Any:
         except ValueError:
             raise InputError(f"{value!r:.40} is not a date YYYY-MM-DD") from None
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if not numeric or not math.isfinite(value):
             raise InputError(f"expected a number, got {value!r:.40}")
         return value
     if kind == "table":
@@ -235,6 +238,10 @@ def _text(value: Any) -> str:
         raise InputError(f"expected text, got {type(value).__name__}")
     if "\x00" in value:
         raise InputError("text contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("text is not valid Unicode (a lone surrogate)") from None
     if len(value) > MAX_TEXT:
         raise InputError(f"text is {len(value):,} characters; the limit is {MAX_TEXT:,}")
     return value.replace("\r\n", "\n")

@@ -129,7 +129,6 @@ def fill(
     nb = load_notebook(path)
     if not isinstance(responses, dict):
         raise InputError("responses must be a JSON object {prompt_id: value}")
-    check_unlocked(path, nb)
     prompts = prompt_index(nb)
     clean = {}
     for pid, value in responses.items():
@@ -140,7 +139,15 @@ def fill(
         {"id": pid, "v": v, "by": role or prompts[pid].get("role", "worker"), "src": "fill"}
         for pid, v in clean.items()
     ]
-    return jr.append_events(journal_path(path), events)
+    check_unlocked(path, nb)  # cheap early error; checked again under the lock
+    with workbook_lock(path):
+        check_unlocked(path, nb)
+        return jr.append_events(journal_path(path), events, lock=False)
+
+
+def workbook_lock(path: Path) -> Any:
+    """The lock that fill, finalize, sign and addenda take: the workbook's journal."""
+    return file_lock(journal_path(path))
 
 
 def check_unlocked(path: Path, nb: dict[str, Any]) -> None:
@@ -190,7 +197,7 @@ def finalize(path: str | os.PathLike[str], *, force: bool = False) -> dict[str, 
             f"{path.name} is open in a running kernel (pid {live.get('pid')}); close it "
             "(File > Close and Shut Down Notebook) or use --force"
         )
-    with file_lock(journal_path(path)):
+    with workbook_lock(path):
         nb = load_notebook(path)
         merged = _merged(path, nb)
         prompts = prompt_index(nb)

@@ -5,16 +5,20 @@ plain JSON (no nbformat) and merged with their journals by the same rule as
 ``record.read_answers`` (the newest answer wins), so open and finalized workbooks read alike.
 Files that cannot be read are skipped and listed in ``df.attrs["skipped"]``.
 
-The index cache ``<store>/.supervision-kit-index.json`` (mode 0600: it holds answers) keeps
+The index cache ``<store>/.supervision-kit-index.pickle`` (mode 0600: it holds answers) keeps
 each workbook's extracted rows keyed by the size and mtime_ns of the .ipynb and of its
-journal, so a second read of an unchanged store only lists the folders.
+journal, so a second read of an unchanged store only lists the folders. It holds plain data
+only and is read with an unpickler that refuses every class or function reference, so a
+tampered index cannot run code; a damaged one is simply rebuilt.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import gc
 import os
+import pickle
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +30,7 @@ from .store import JOURNAL_SUFFIX, atomic_write, check_id, store_root
 if TYPE_CHECKING:
     import pandas as pd
 
-INDEX_NAME = ".supervision-kit-index.json"
+INDEX_NAME = ".supervision-kit-index.pickle"
 INDEX_FORMAT = 1
 PROGRESS_MIN = 300  # show a progress bar above this many workbooks to (re)read
 INFO_KEYS = ("case_id", "session_date", "template", "template_version", "worker", "supervisor",
@@ -35,6 +39,7 @@ COLUMNS = ["case", "date", "template", "version", "worker", "supervisor", "workb
            "prompt_id", "kind", "role", "value", "context", "finalized", "path"]
 
 Key = list[int | None]
+_META: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 def load_store(
@@ -57,11 +62,22 @@ def load_store(
     root = store_root(store)
     if case is not None:
         check_id(case)
+    gc_on = gc.isenabled()
+    gc.disable()  # many small containers, no cycles: collections would only slow the read
+    try:
+        return _load(root, case, progress, cache)
+    finally:
+        if gc_on:
+            gc.enable()
+
+
+def _load(root: Path, case: str | None, progress: bool | None, cache: bool) -> pd.DataFrame:
     index_path = root / INDEX_NAME
     old = _read_index(index_path) if cache else {}
     found = _scan(root, case)
     todo = [rel for rel, key in found.items() if old.get(rel, {}).get("key") != key]
-    entries = {rel: old[rel] for rel in found if rel not in todo}
+    stale = set(todo)
+    entries = {rel: old[rel] for rel in found if rel not in stale}
     show = progress if progress is not None else (len(todo) > PROGRESS_MIN
                                                   and sys.stderr.isatty())
     for rel in _bar(todo, show):
@@ -108,9 +124,10 @@ def _scan(root: Path, case: str | None) -> dict[str, Key]:
     files and folders (checkpoints, the index).
     """
     found: dict[str, Key] = {}
-    start = root / case if case else root
-    if not start.is_dir():
+    start = os.path.join(root, case) if case else str(root)
+    if not os.path.isdir(start):
         return found
+    cut = len(os.path.join(str(root), ""))
     stack = [start]
     while stack:
         folder = stack.pop()
@@ -121,19 +138,19 @@ def _scan(root: Path, case: str | None) -> dict[str, Key]:
             continue
         names = {e.name: e for e in items}
         for e in items:
-            if e.is_dir(follow_symlinks=False):
-                stack.append(Path(e.path))
-            elif e.name.endswith(".ipynb"):
+            if e.name.endswith(".ipynb") and not e.is_dir(follow_symlinks=False):
                 key: Key = [None, None, None, None]
                 with contextlib.suppress(OSError):
                     st = e.stat(follow_symlinks=False)
-                    key[0:2] = [st.st_mtime_ns, st.st_size]
-                j = names.get(e.name[: -len(".ipynb")] + JOURNAL_SUFFIX)
+                    key[0], key[1] = st.st_mtime_ns, st.st_size
+                j = names.get(e.name[:-6] + JOURNAL_SUFFIX)
                 if j is not None:
                     with contextlib.suppress(OSError):
                         st = j.stat(follow_symlinks=False)
-                        key[2:4] = [st.st_mtime_ns, st.st_size]
-                found[Path(e.path).relative_to(root).as_posix()] = key
+                        key[2], key[3] = st.st_mtime_ns, st.st_size
+                found[e.path[cut:].replace(os.sep, "/")] = key
+            elif e.is_dir(follow_symlinks=False):
+                stack.append(e.path)
     return dict(sorted(found.items()))
 
 
@@ -147,11 +164,15 @@ def _bar(items: list[str], show: bool) -> Any:
 
 def _extract(path: Path, key: Key) -> dict[str, Any]:
     """One workbook's cache entry: its key, info and answered prompts (or the error)."""
-    from .record import _merged, load_notebook, prompt_index, workbook_info
+    from .record import _merged, load_notebook, notebook_answers, prompt_index, workbook_info
 
     try:
-        nb = load_notebook(path)
-        merged = _merged(path, nb)
+        nb = _fast_load(path) or load_notebook(path)  # the slow path words the error
+        finalized = nb["metadata"]["supervision_kit"].get("finalized")
+        if key[2] is None or _before(key[2], finalized):
+            merged = notebook_answers(nb)  # nothing in the journal that finalize did not write
+        else:
+            merged = _merged(path, nb)
         info = workbook_info(nb)
         prompts = prompt_index(nb)
     except KitError as exc:
@@ -166,47 +187,89 @@ def _extract(path: Path, key: Key) -> dict[str, Any]:
             continue
         p = prompts.get(pid, {})
         ids.append(pid)
-        meta.append([p.get("section"), p.get("kind"), p.get("role", "worker") if p else None])
+        m = (p.get("section"), p.get("kind"), p.get("role", "worker") if p else None)
+        meta.append(_META.setdefault(m, m))  # one shared tuple per combination
         values.append(v)
         if isinstance(p.get("context"), dict):
             ctx[pid] = p["context"]
-    finalized = bool(nb["metadata"]["supervision_kit"].get("finalized"))
     return {
         "key": key,
-        "info": {k: info.get(k) for k in INFO_KEYS} | {"finalized": finalized},
+        "info": {k: info.get(k) for k in INFO_KEYS} | {"finalized": bool(finalized)},
         "ids": ids, "meta": meta, "values": values, "context": ctx,
     }
+
+
+def _fast_load(path: Path) -> dict[str, Any] | None:
+    """The notebook when it is plainly one of ours; None sends it to load_notebook."""
+    import json
+
+    try:
+        if os.path.islink(path):
+            return None
+        with open(path, "rb") as fh:
+            nb = json.loads(fh.read())
+        meta = nb["metadata"]["supervision_kit"]
+        if isinstance(nb["cells"], list) and isinstance(meta["prompt_set"], dict):
+            return nb
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _before(mtime_ns: int, finalized: Any, margin_s: float = 2.0) -> bool:
+    """True when the journal was last written well before the workbook was finalized.
+
+    finalize merges the whole journal into the .ipynb under the journal's lock, so such a
+    journal holds nothing the notebook lacks. A journal touched later (new answers, a copied
+    store with fresh mtimes) is read and merged as usual.
+    """
+    import datetime as dt
+
+    if not isinstance(finalized, str) or not finalized:
+        return False
+    try:
+        when = dt.datetime.fromisoformat(finalized.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        return False
+    return mtime_ns < (when.timestamp() - margin_s) * 1e9
 
 
 # ---------------------------------------------------------------- the index cache
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Loads only plain data (dict, list, tuple, str, numbers, None): any class or function
+    reference is refused, so a tampered index cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"index refers to {module}.{name}: not plain data")
+
+
 def _read_index(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads(path.read_bytes())
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return {}  # not a plain file of ours: ignore it (it is rewritten on change)
+        with open(path, "rb") as fh:
+            data = _PlainUnpickler(fh).load()
         if data.get("format") != INDEX_FORMAT:
             return {}
-        metas = data["meta"]
         files = data["files"]
-        for e in files.values():  # meta is stored as indices into one shared table
-            if "m" in e:
-                e["meta"] = [metas[i] for i in e.pop("m")]
+        if not isinstance(files, dict):
+            return {}
         return files
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, TypeError,
+            AttributeError, IndexError, MemoryError):
         return {}  # missing, stale or damaged: rebuild
 
 
 def _write_index(path: Path, entries: dict[str, dict[str, Any]]) -> None:
-    table: dict[tuple[Any, ...], int] = {}
-    files = {}
-    for rel, e in entries.items():
-        e = dict(e)
-        if "meta" in e:
-            e["m"] = [table.setdefault(tuple(m), len(table)) for m in e.pop("meta")]
-        files[rel] = e
-    data = {"format": INDEX_FORMAT, "meta": [list(m) for m in table], "files": files}
-    with contextlib.suppress(OSError, TypeError, ValueError):  # a read-only store still reads
-        atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    data = {"format": INDEX_FORMAT, "files": entries}
+    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, ValueError,
+                             RecursionError):  # a read-only store still reads
+        atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # ---------------------------------------------------------------- the frame
@@ -222,7 +285,7 @@ def _frame(root: Path, entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
     good.sort(key=lambda x: (str(x[1]["info"].get("case_id") or ""),
                              str(x[1]["info"].get("session_date") or ""), x[0]))
     ids: list[str] = []
-    metas: list[list[Any]] = []
+    metas: list[tuple[Any, ...]] = []
     values: list[Any] = []
     contexts: list[Any] = []
     counts = []
@@ -235,23 +298,24 @@ def _frame(root: Path, entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
             [None] * len(e["ids"]))
         counts.append(len(e["ids"]))
     rep = np.repeat(np.arange(len(good)), counts)
-
-    def per_wb(fn: Any) -> Any:
-        col = np.empty(len(good), dtype=object)
-        col[:] = [fn(rel, e) for rel, e in good]
-        return col[rep]
+    infos = [e["info"] for _rel, e in good]
 
     def obj(items: list[Any]) -> Any:
         col = np.empty(len(items), dtype=object)
         col[:] = items
         return col
 
-    info = lambda k: per_wb(lambda _r, e: e["info"].get(k))  # noqa: E731
+    def info(key: str) -> Any:  # one value per workbook, repeated for its rows
+        return obj([i.get(key) for i in infos])[rep]
+
+    # dates are parsed once per workbook, not once per row
+    when = pd.to_datetime(pd.Series(obj([i.get("session_date") for i in infos]), dtype=object),
+                          errors="coerce", format="ISO8601")
+    base = os.path.join(str(root), "")
     meta = np.array(metas, dtype=object).reshape(-1, 3) if metas else np.empty((0, 3), object)
     df = pd.DataFrame({
         "case": info("case_id"),
-        "date": pd.to_datetime(pd.Series(info("session_date"), dtype=object), errors="coerce",
-                               format="ISO8601"),
+        "date": when.to_numpy()[rep],
         "template": info("template"),
         "version": info("template_version"),
         "worker": info("worker"),
@@ -263,8 +327,8 @@ def _frame(root: Path, entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
         "role": meta[:, 2],
         "value": obj(values),
         "context": obj(contexts),
-        "finalized": per_wb(lambda _r, e: bool(e["info"].get("finalized"))).astype(bool),
-        "path": per_wb(lambda r, _e: str(root / r)),
+        "finalized": np.array([bool(i.get("finalized")) for i in infos], dtype=bool)[rep],
+        "path": obj([base + rel for rel, _e in good])[rep],
     }, columns=COLUMNS)
     df.attrs["skipped"] = skipped
     df.attrs["store"] = str(root)

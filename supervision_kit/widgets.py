@@ -134,7 +134,8 @@ class Workbook:
     def _set_status(self, saved: str = "", error: str = "") -> None:
         journal = html.escape(journal_path(self.path).name)
         if self.locked:
-            msg = "🔒 This record is signed by both of you and locked. Add an addendum to change it."
+            msg = ("🔒 This record is signed by both of you and locked. "
+                   "Add an addendum to change it.")
         else:
             msg = ("💾 Answers are saved automatically as you type "
                    f"(to <code>{journal}</code> beside this workbook).")

@@ -25,7 +25,8 @@ def test_previous_session_is_chosen_by_date_not_file_name(make_workbook, store):
     new.with_name(new.stem + ".journal.jsonl").rename(new.with_name("a-renamed.journal.jsonl"))
     nb = load_notebook(make_workbook(date="2026-03-01"))
     prompts = prompt_index(nb)
-    assert prompts["cf_action_1_status"]["label"] == "Action: Recent action (Worker, due 2026-09-01)"
+    label = prompts["cf_action_1_status"]["label"]
+    assert label == "Action: Recent action (Worker, due 2026-09-01)"
     assert prompts["cf_goal_1_score"]["context"]["goal"]["goal"] == "Recent goal"
     assert prompts["cf_goal_1_score"]["min"] == -2
     assert nb["metadata"][META]["prompt_set"]["sections"][0]["id"] == "carry_forward"

@@ -70,7 +70,7 @@ def test_newest_answer_wins_between_journal_and_notebook(kinds_workbook):
 def test_fill_is_all_or_nothing(kinds_workbook):
     with pytest.raises(InputError, match="'mood'"):
         fill(kinds_workbook, {"story": "fine", "mood": 9})
-    assert not journal_path(kinds_workbook).exists()
+    assert jr.read_journal(journal_path(kinds_workbook)).events == []
     with pytest.raises(InputError, match="unknown prompt id 'nope'"):
         fill(kinds_workbook, {"nope": 1})
 

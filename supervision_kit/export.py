@@ -1,0 +1,145 @@
+"""Export a workbook's answers as a static HTML or PDF record: code hidden, answers escaped.
+
+The export is rebuilt from the answers (journal + notebook), so a live workbook whose widgets
+were never saved exports completely. Every answer goes through ``record.answer_markdown``
+(HTML-escaped); nbconvert also sanitises the HTML and the page forbids scripts (CSP), so a
+``<script>`` or ``<img onerror>`` typed into an answer stays text. PDF is printed from that
+HTML by headless Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, KitError
+
+FORMATS = ("html", "pdf")
+CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+       "style-src 'unsafe-inline'; img-src data:; font-src data:\">")
+PDF_TIMEOUT = 120
+
+
+class ExportError(KitError):
+    """The export tool (nbconvert or Chromium) failed (exit 1)."""
+
+
+def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
+                    deny_list: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """A plain notebook (dict) holding the record: header, answers, sign-off and status."""
+    import nbformat.v4 as v4
+
+    from .privacy import load_deny_list, redact_value
+    from .record import answer_output, escape_md, load_notebook, prompt_index, read_answers
+    from .signoff import signoff_markdown, verify
+
+    path = Path(path)
+    nb = load_notebook(path)
+    rec = read_answers(path)
+    info, answers = rec["workbook"], rec["answers"]
+    if redact:
+        names = load_deny_list(deny_list)
+        answers = {pid: redact_value(v, names=names) for pid, v in answers.items()}
+    prompts = prompt_index(nb)
+    title = info.get("template_title") or info.get("template") or "Supervision record"
+    head = [f"# {escape_md(title)}", ""]
+    head.append(" · ".join(f"**{label}** {escape_md(info.get(key) or '—')}" for label, key in (
+        ("Case", "case_id"), ("Date", "session_date"), ("Worker", "worker"),
+        ("Supervisor", "supervisor"))))
+    if redact:
+        head += ["", "_Likely identifiers in the answers were replaced before export._"]
+    cells = [v4.new_markdown_cell("\n".join(head))]
+    sections = nb["metadata"]["supervision_kit"]["prompt_set"].get("sections", [])
+    for s in sections:
+        cells.append(v4.new_markdown_cell(f"## {escape_md(s.get('title', s.get('id', '')))}"))
+        for p in s.get("prompts", []):
+            out = answer_output(prompts[p["id"]], answers.get(p["id"]))
+            out["data"] = {k: out["data"][k] for k in ("text/markdown", "text/plain")}
+            cell = v4.new_code_cell("")
+            cell.outputs = [v4.new_output("display_data", data=out["data"])]
+            cells.append(cell)
+    rep = verify(path)
+    sigs = list(rep.signatures.values())
+    status = ["", "### Verification", ""]
+    if rep.ok:
+        status.append("✅ Verified: nothing changed after signing (hash chain intact).")
+    else:
+        status.append("⚠️ **Verification FAILED**: the record changed after signing.")
+        status += [f"- {escape_md(p)}" for p in rep.problems[:20]]
+    cells.append(v4.new_markdown_cell(signoff_markdown(sigs, rep.addenda) + "\n"
+                                      + "\n".join(status)))
+    out_nb = v4.new_notebook(cells=cells)
+    out_nb.metadata["title"] = f"{title} — {info.get('case_id', '')}"
+    return out_nb
+
+
+def to_html(nb: Any) -> str:
+    """Static HTML (code hidden, output HTML sanitised, scripts forbidden by CSP)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True,
+                            exclude_anchor_links=True)
+    body, _res = exporter.from_notebook_node(nb)
+    if "<head>" not in body:
+        raise ExportError("nbconvert produced HTML without a <head>")
+    return body.replace("<head>", "<head>\n" + CSP, 1)
+
+
+def _out_path(path: Path, to: str, out: str | os.PathLike[str] | None) -> Path:
+    target = Path(out) if out else path.with_name(path.name.removesuffix(".ipynb") + "." + to)
+    if target.is_symlink():
+        raise InputError(f"{target}: is a symbolic link; refusing to write through it")
+    if target.is_dir():
+        raise InputError(f"{target}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InputError(f"{target.parent}: no such folder")
+    return target
+
+
+def export(path: str | os.PathLike[str], *, to: str = "html", redact: bool = False,
+           out: str | os.PathLike[str] | None = None,
+           deny_list: str | os.PathLike[str] | None = None) -> Path:
+    """Write the record as HTML or PDF (default: beside the workbook); returns the path."""
+    from .store import atomic_write
+
+    if to not in FORMATS:
+        raise InputError(f"unknown export format {to!r}; use html or pdf")
+    path = Path(path)
+    target = _out_path(path, to, out)
+    page = to_html(export_notebook(path, redact=redact, deny_list=deny_list))
+    if to == "html":
+        atomic_write(target, page)
+    else:
+        atomic_write(target, html_to_pdf(page))
+    return target
+
+
+def html_to_pdf(page: str) -> bytes:
+    """Print an HTML page to PDF with headless Chromium (the system's ``chromium``)."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") \
+        or shutil.which("google-chrome")
+    if not exe:
+        raise ExportError("PDF export needs Chromium: install it (Debian/Ubuntu: "
+                          "apt-get install chromium) or export --to html")
+    with tempfile.TemporaryDirectory(prefix="sk-export-") as tmp:
+        src, pdf = Path(tmp) / "record.html", Path(tmp) / "record.pdf"
+        src.write_text(page, encoding="utf-8")
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu",
+               "--disable-background-networking", "--no-first-run", "--disable-extensions",
+               f"--user-data-dir={Path(tmp) / 'profile'}", "--no-pdf-header-footer",
+               f"--print-to-pdf={pdf}", src.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PDF_TIMEOUT,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise ExportError(f"Chromium did not finish printing within {PDF_TIMEOUT} s") from None
+        data = pdf.read_bytes() if pdf.exists() else b""
+        if not data.startswith(b"%PDF"):
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            raise ExportError(f"Chromium did not produce a PDF (exit {proc.returncode}): {last}")
+        return data

@@ -1,0 +1,85 @@
+"""App mode (Voila): no code, no notebook menus; one prompt filled, saved and read back."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from supervision_kit.app import voila_command
+from tests.e2e.conftest import cli_answers, free_port, isolated_env, stop, wait_journal
+
+
+def test_voila_culls_idle_kernels_and_binds_locally(tmp_path):
+    cmd = voila_command(tmp_path / "w.ipynb", port=1234, token="t", cull_idle=300)
+    assert "--MappingKernelManager.cull_idle_timeout=300" in cmd
+    assert any(a.startswith("--MappingKernelManager.cull_interval=") for a in cmd)
+    assert "--Voila.ip=127.0.0.1" in cmd and f"--Voila.root_dir={tmp_path}" in cmd
+
+
+@pytest.fixture
+def app(chromium, lab_workbook, e2e_dir):
+    """``supervision-kit app NB --no-browser`` running; yields (workbook, url)."""
+    nb = lab_workbook()
+    port = free_port()
+    base = e2e_dir / "app"
+    log = base / "app.log"
+    env = isolated_env(base)
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "supervision_kit", "app", str(nb), "--port", str(port),
+             "--no-browser"], env=env, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        url = None
+        deadline = time.monotonic() + 90
+        while url is None and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            m = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", log.read_text())
+            url = m.group(0) if m else None
+            time.sleep(0.2)
+        assert url, f"no app address printed:\n{log.read_text()[-3000:]}"
+        yield nb, url
+    finally:
+        stop(proc, shutdown=lambda: proc.send_signal(signal.SIGINT))
+        assert proc.returncode == 0, log.read_text()[-3000:]
+
+
+@pytest.fixture
+def app_page(browser):
+    """A tab in its own browser context: no cookies shared with the JupyterLab server."""
+    ctx = browser.new_context(viewport={"width": 900, "height": 760})
+    ctx.set_default_timeout(45_000)
+    page = ctx.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    yield page
+    ctx.close()
+    assert dialogs == []
+
+
+def test_app_mode_fills_one_prompt_and_reads_it_back(app, app_page, lab):
+    nb, url = app
+    page = app_page
+    page.goto(url)
+    headline = page.locator(".sk-prompt-headline input")
+    headline.wait_for(state="visible", timeout=90_000)  # Voila runs the whole workbook first
+    body = page.locator("body").inner_text()
+    assert "wb.ask(" not in body and "open_workbook" not in body  # no code on the page
+    assert page.locator(".lm-MenuBar, .jp-Notebook-toolbar, .jp-InputArea").count() == 0
+    headline.fill("Practising curiosity with demo-09")
+    page.locator(".sk-prompt-story textarea").fill(
+        "We looked at one visit in detail and named what went well.")
+    wait_journal(nb, lambda a: a.get("headline") == "Practising curiosity with demo-09")
+    page.wait_for_timeout(300)
+    page.locator(".sk-prompt-story").scroll_into_view_if_needed()
+    lab.shot(page, "app-mode")
+
+    page.reload()  # a new visit: a new kernel, restored from the journal
+    expect(page.locator(".sk-prompt-headline input")).to_have_value(
+        "Practising curiosity with demo-09", timeout=90_000)
+    assert cli_answers(nb)["headline"] == "Practising curiosity with demo-09"

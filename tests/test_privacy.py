@@ -1,0 +1,168 @@
+"""PII detectors (true and false positives), scan over workbooks and stores, redaction,
+inline warnings and parameter scrubbing. All numbers and names are made up."""
+
+import datetime as dt
+import json
+import os
+
+import pytest
+
+from supervision_kit.errors import InputError
+from supervision_kit.privacy import (
+    find,
+    inline_warning,
+    nhs_check_ok,
+    parameter_leaks,
+    redact_text,
+    scan,
+)
+from supervision_kit.record import fill
+from tests.helpers import load_json, run_cli
+
+
+def kinds(text, **kw):
+    return [(k, text[s:e]) for k, s, e in find(text, **kw)]
+
+
+@pytest.mark.parametrize("text,kind,match", [
+    ("write to sam.river@example.org today", "email", "sam.river@example.org"),
+    ("mobile 07700 900123", "phone", "07700 900123"),
+    ("on +44 7700 900123", "phone", "+44 7700 900123"),
+    ("landline (020) 7946 0018", "phone", "(020) 7946 0018"),
+    ("ring 0161-496-0000 please", "phone", "0161-496-0000"),
+    ("abroad +33 1 23 45 67 89", "phone", "+33 1 23 45 67 89"),
+    ("US (202) 555-0147", "phone", "(202) 555-0147"),
+    ("NHS no 943 476 5919", "nhs", "943 476 5919"),
+    ("NHS no 943-476-5919", "nhs", "943-476-5919"),
+    ("ref 9434765919", "nhs", "9434765919"),
+    ("ssn 219-09-9999", "ssn", "219-09-9999"),
+    ("she was born on 3/4/2015", "dob", "3/4/2015"),
+    ("DOB: 12 March 1987", "dob", "12 March 1987"),
+    ("date of birth 21.07.84", "dob", "21.07.84"),
+    ("turned up on 1984-07-21", "dob", "1984-07-21"),
+    ("lives near SW1A 1AA", "postcode", "SW1A 1AA"),
+    ("lives near m1 1ae", "postcode", "m1 1ae"),
+])
+def test_detects(text, kind, match):
+    assert (kind, match) in kinds(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Session on 2026-03-02; next review 12/01/2025.",
+    "Rated 4 on the 1-5 scale, then 7/10 a week later.",
+    "We spoke for 10 minutes, then 45 minutes at 10:30.",
+    "Goal 2 of 3; GAS score -1; T = 50.0; RCI 1.96.",
+    "Room 101, 3-5 times a week, year 2019, page 12.",
+    "Invalid NHS-like number 9434765910.",
+    "All-one-digit 0000000000 and 1111111111.",
+    "Not an SSN: 000-12-3456, 666-12-3456, 123-00-4567.",
+    "Version 0.1.2 and 1.10.3; 2.5 hours supervision.",
+    "Prices £12.50 and 3rd place; Q3 report; a1 b2.",
+])
+def test_false_positives(text):
+    assert kinds(text) == []
+
+
+def test_invalid_check_digit_is_not_an_nhs_number():
+    assert nhs_check_ok("9434765919")
+    assert not nhs_check_ok("9434765918")
+    # weighted sum 12 (mod 11 = 1) -> check digit would be 10: such numbers are never issued
+    assert not any(nhs_check_ok(f"100000001{d}") for d in range(10))
+    assert "nhs" not in [k for k, _ in kinds("943 476 5918")]
+
+
+def test_birth_range_moves_with_today():
+    recent = f"{dt.date.today().year - 2}-05-01"
+    old = f"{dt.date.today().year - 40}-05-01"
+    assert kinds(f"met on {recent}") == []
+    assert kinds(f"met on {old}") == [("dob", old)]
+    assert kinds(f"born {recent}") == [("dob", recent)]
+
+
+def test_detectors_are_configurable():
+    text = "sam@example.org, 07700 900123"
+    assert [k for k, _ in kinds(text, detectors=["email"])] == ["email"]
+    with pytest.raises(InputError, match="unknown detector"):
+        find(text, detectors=["emails"])
+
+
+def test_deny_list_names_whole_words_any_case():
+    assert kinds("Met ALEX Moor and alexandra", names=["Alex Moor", "Alex"]) == [
+        ("name", "ALEX Moor")]
+
+
+def test_redaction():
+    text = "Mum (sam@example.org, 07700 900123) said Alex was born 3 May 2016."
+    out = redact_text(text, names=["Alex"])
+    assert out == ("Mum ([email removed], [phone removed]) said [name removed] was born "
+                   "[dob removed].")
+
+
+def test_scan_workbook_and_store(kinds_workbook, make_workbook, tmp_path):
+    fill(kinds_workbook, {"story": "Her number is 07700 900123.\nNothing else.",
+                          "rows": [{"who": "Client", "said": "I'm Robin Fell"}]})
+    deny = tmp_path / "deny.txt"
+    deny.write_text("# names known in this team\nRobin Fell\n\n")
+    res = scan(kinds_workbook, deny_list=deny)
+    assert [(f.prompt, f.kind, f.where) for f in res.findings] == [
+        ("story", "phone", ""), ("rows", "name", "row 1, said")]
+    line = res.findings[0].line()
+    assert "900123" not in line and "0••••" in line
+    clean = make_workbook(case="case-02")
+    res = scan(clean.parent.parent)
+    assert res.files == 2 and len(res.findings) == 1  # no deny-list: the name is not flagged
+    code, out, err = run_cli("scan", clean.parent.parent, "--deny-list", deny)
+    assert code == 1 and "phone" in out and "Robin" not in out and "Traceback" not in err
+    code, out, err = run_cli("scan", clean)
+    assert code == 0 and "0 possible" in out
+    code, out, err = run_cli("scan", kinds_workbook, "--skip", "phone")
+    assert code == 0
+    code, out, err = run_cli("scan", kinds_workbook, "--deny-list", tmp_path / "missing.txt")
+    assert code == 2 and "deny-list" in err
+
+
+def test_scan_store_skips_symlinks_and_broken_files(kinds_workbook, tmp_path):
+    store = kinds_workbook.parent.parent
+    outside = tmp_path / "outside.ipynb"
+    outside.write_text(kinds_workbook.read_text())
+    fill(outside, {"story": "sam@example.org"})
+    os.symlink(outside, kinds_workbook.parent / "link.ipynb")
+    (kinds_workbook.parent / "broken.ipynb").write_text('{"cells": [')
+    res = scan(store)
+    assert res.files == 1 and res.findings == []
+    assert len(res.skipped) == 2
+
+
+def test_inline_warning_names_kinds_not_text():
+    msg = inline_warning("Call 07700 900123 or sam@example.org")
+    assert "phone number" in msg and "e-mail" in msg
+    assert "900123" not in msg and "sam@" not in msg
+    assert inline_warning("Spoke about goals for 10 minutes.") == ""
+    assert "NHS" in inline_warning([{"said": "943 476 5919"}])
+
+
+def test_widget_warns_inline(kinds_workbook):
+    from supervision_kit.widgets import Workbook
+
+    wb = Workbook(kinds_workbook)
+    try:
+        wb.ask("story")
+        wb._changed("story", "Her e-mail is sam@example.org")
+        assert "e-mail address" in wb.fields["story"].note.value
+        wb._changed("story", "No details here.")
+        assert wb.fields["story"].note.value == ""
+    finally:
+        wb.close()
+
+
+def test_names_are_not_left_in_code_cells(make_workbook):
+    path = make_workbook(worker="Morgan Tessaly", supervisor="Quill Ambersen")
+    nb = load_json(path)
+    assert parameter_leaks(nb) == []
+    assert nb["metadata"]["supervision_kit"]["workbook"]["worker"] == "Morgan Tessaly"
+    params = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert "Morgan" not in "".join(params["source"])
+    # a leak is detected
+    params["source"] = 'worker = "Morgan Tessaly"'
+    assert parameter_leaks(nb) != []
+    assert json.dumps(nb)  # still a plain JSON document
