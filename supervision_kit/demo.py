@@ -47,6 +47,11 @@ def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> l
             if not s.get("open"):
                 finalize(path)
             made.append(path)
+    # the progress review of the long case, executed so its charts are in the notebook
+    from .progress_report import make_progress
+
+    last = data["cases"]["demo-01"]["sessions"][-1]["date"]
+    made.append(make_progress("demo-01", store=root, date=last)["notebook"])
     (root / MARKER).write_text("demo store: fictional cases only\n")
     return made
 
@@ -98,7 +103,8 @@ def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool =
     root = Path(store)
     from .record import META, load_notebook
 
-    in_progress = [p for p in made if "finalized" not in load_notebook(p)["metadata"][META]]
+    in_progress = [p for p in made if "finalized" not in load_notebook(p)["metadata"][META]
+                   and p.name.endswith("-session.ipynb")]
     newest = max(in_progress or made, key=lambda p: p.name)
     print(f"demo store: {root.resolve()} ({len(made)} workbooks, fictional cases)")
     print(newest)

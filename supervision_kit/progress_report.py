@@ -100,6 +100,12 @@ def execute(path: Path, timeout: int = TIMEOUT) -> None:
         if open_in_kernel(path) is None:  # the kernel was stopped before its exit hook ran
             kernel_marker(path).unlink(missing_ok=True)
     nb = load_notebook(path)
+    # papermill records absolute paths (user names, folders): keep only the file name
+    pm_meta = nb["metadata"].get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in pm_meta:
+            pm_meta[key] = path.name
+    atomic_write(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     _sign(nb)  # trusted, so JupyterLab shows the saved charts and widgets on open
     os.chmod(path, 0o600)
 

@@ -51,3 +51,13 @@ def test_demo_is_idempotent_and_never_clobbers_other_stores(demo, tmp_path):
     with pytest.raises(ConflictError, match="not a demo store"):
         build_demo_store(other, reset=True)
     assert (other / "case" / "x.ipynb").read_text() == "{}"
+
+
+def test_demo_includes_an_executed_progress_review_with_charts(demo):
+    root, made = demo
+    review = root / "demo-01" / "2026-10-06-progress.ipynb"
+    assert review in made
+    nb = json.loads(review.read_text())
+    images = [o for c in nb["cells"] for o in c.get("outputs", [])
+              if "image/png" in o.get("data", {})]
+    assert len(images) >= 5

@@ -1,0 +1,71 @@
+"""Rebuild workbooks/examples/: one finalized, fictional worked example of every template.
+
+    python scripts/make_examples.py
+
+Everything is made through the public API from the demo content (templates/demo/demo.yaml)
+plus the small fictional workshop answers below, so the examples show exactly what a user's
+finalized record looks like. The session example is signed by both roles and so locked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from supervision_kit.demo import build_demo_store
+from supervision_kit.progress_report import make_progress
+from supervision_kit.record import fill, finalize
+from supervision_kit.signoff import sign
+from supervision_kit.workshop import generate
+
+OUT = Path(__file__).resolve().parent.parent / "workbooks" / "examples"
+WORKSHOP_ANSWERS = {
+    "ws_stood_out": "How quickly the grandmother's relapse turned into a question about the boy.",
+    "ws_first_feelings": "Protective of the child, and uneasy about breaking the agreement.",
+    "eth_dilemma": "Yes",
+    "eth_issue": "Whether to tell the boy's mother about a relapse disclosed in key work.",
+    "eth_decision": "Talk with the client first about telling her daughter together, today.",
+    "ws_take_away": "Check what the confidentiality agreement actually says before deciding.",
+    "ws_confidence": 4,
+    "ws_group_question": "When does 'no immediate risk' stop being true?",
+}
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "store"
+        build_demo_store(store)
+        picks = {
+            "session": store / "demo-01" / "2026-09-08-session.ipynb",
+            "process_recording": store / "demo-02" / "2026-09-15-process_recording.ipynb",
+            "ethics": store / "demo-02" / "2026-10-13-ethics.ipynb",
+        }
+        sign(picks["session"], "worker", "Jordan Reyes (fictional)")
+        sign(picks["session"], "supervisor", "Priya Nair (fictional)")
+        finalize(picks["session"])
+        progress = make_progress("demo-01", store=store, date="2026-10-06")["notebook"]
+        fill(progress, {
+            "prog_changed": "Attendance and the parent's confidence have both improved steadily.",
+            "review_direction": "On track",
+            "prog_next_review": "2026-11-03",
+        })
+        finalize(progress)
+        picks["progress"] = progress
+        ws = generate("saturday-football", Path(tmp) / "workshop", codes=["P07"],
+                      date="2026-10-20")
+        wb = Path(tmp) / "workshop" / "P07-workshop.ipynb"
+        fill(wb, WORKSHOP_ANSWERS)
+        finalize(wb)
+        picks["workshop"] = wb
+        for name, path in picks.items():
+            shutil.copyfile(path, OUT / f"{name}.ipynb")
+            print(OUT / f"{name}.ipynb")
+        del ws
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
