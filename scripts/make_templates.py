@@ -49,16 +49,17 @@ template = "{name}"
 template_version = ""
 workbook_file = ""
 """
-SETUP = "from supervision_kit.widgets import open_workbook\n\nwb = open_workbook(workbook_file)"
+SETUP = ("# Loads your saved answers (runs when you choose Run All)\n"
+         "from supervision_kit.widgets import open_workbook\n\nwb = open_workbook(workbook_file)")
 # Extra hidden code cells per template: (tag, code, position "top" after setup / "end").
 EXTRA_CODE = {
-    "session": [("progress_strip", "wb.progress_strip()", "top"),
-                ("signoff", "wb.signoff_panel()", "end")],
-    "process_recording": [("signoff", "wb.signoff_panel()", "end")],
-    "ethics": [("signoff", "wb.signoff_panel()", "end")],
-    "progress": [("progress_review", "wb.progress_review()", "top"),
-                 ("signoff", "wb.signoff_panel()", "end")],
-    "workshop": [("download", "wb.download_panel()", "end")],
+    "session": [("progress_strip", "# Progress so far\nwb.progress_strip()", "top"),
+                ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "process_recording": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "ethics": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "progress": [("progress_review", "# Progress charts\nwb.progress_review()", "top"),
+                 ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "workshop": [("download", "# Download my workbook\nwb.download_panel()", "end")],
 }
 
 

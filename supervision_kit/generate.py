@@ -240,7 +240,8 @@ def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
         cells.append(v4.new_markdown_cell(f"## {s['title']}{star}\n\n{intro}".strip()))
         for p in s["prompts"]:
             cells.append(v4.new_markdown_cell(_prompt_markdown(p, titles)))
-            code = v4.new_code_cell(f'wb.ask("{p["id"]}")')
+            # the first line is all JupyterLab shows of a hidden cell: make it read as a label
+            code = v4.new_code_cell(f'# answer box\nwb.ask("{p["id"]}")')
             code.metadata[META] = {"prompt": p["id"]}
             code.metadata["jupyter"] = {"source_hidden": True}
             cells.append(code)

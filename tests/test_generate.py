@@ -43,7 +43,7 @@ def test_code_is_hidden_and_notebook_trusted(make_workbook):
 def test_one_cell_pair_per_prompt(kinds_workbook):
     nb = load_notebook(kinds_workbook)
     asks = [source(c) for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt")]
-    assert asks == [f'wb.ask("{pid}")' for pid in prompt_index(nb)]
+    assert asks == [f'# answer box\nwb.ask("{pid}")' for pid in prompt_index(nb)]
     assert "only_b" not in prompt_index(nb)  # section excluded by its `when`
 
 

@@ -266,8 +266,19 @@ def shots_dir(e2e_dir) -> Iterator[Path]:
     dest = os.environ.get("SUPERVISION_KIT_SCREENSHOTS")
     if dest:
         Path(dest).mkdir(parents=True, exist_ok=True)
-        for png in sorted(d.glob("*.png")):
-            shutil.copy2(png, Path(dest) / png.name)
+        for png in sorted(d.glob("[!F]*.png")):  # not the FAILED-* ones
+            small_png(png, Path(dest) / png.name)
+
+
+def small_png(src: Path, dest: Path) -> None:
+    """Copy a screenshot as a 256-colour PNG (a fraction of the size, fine for UI shots)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        shutil.copy2(src, dest)
+        return
+    with Image.open(src) as im:
+        im.convert("RGB").quantize(colors=256).save(dest, optimize=True)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 from supervision_kit.app import voila_command
 from tests.e2e.conftest import cli_answers, free_port, isolated_env, stop, wait_journal
 
+ANSWER = "Steadier than last month; the new duty rota helps. Still tired on Fridays."
+
 
 def test_voila_culls_idle_kernels_and_binds_locally(tmp_path):
     cmd = voila_command(tmp_path / "w.ipynb", port=1234, token="t", cull_idle=300)
@@ -25,7 +27,7 @@ def test_voila_culls_idle_kernels_and_binds_locally(tmp_path):
 @pytest.fixture
 def app(chromium, lab_workbook, e2e_dir):
     """``supervision-kit app NB --no-browser`` running; yields (workbook, url)."""
-    nb = lab_workbook()
+    nb = lab_workbook(case="demo-09", template="session")
     port = free_port()
     base = e2e_dir / "app"
     log = base / "app.log"
@@ -39,8 +41,9 @@ def app(chromium, lab_workbook, e2e_dir):
         deadline = time.monotonic() + 90
         while url is None and time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()[-3000:]
-            m = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", log.read_text())
-            url = m.group(0) if m else None
+            m = re.search(r"in app mode: (http://127\.0\.0\.1:\d+/\?token=\S+)",
+                          log.read_text())
+            url = m.group(1) if m else None
             time.sleep(0.2)
         assert url, f"no app address printed:\n{log.read_text()[-3000:]}"
         yield nb, url
@@ -50,7 +53,7 @@ def app(chromium, lab_workbook, e2e_dir):
 
 
 @pytest.fixture
-def app_page(browser):
+def app_page(browser, shots_dir, request):
     """A tab in its own browser context: no cookies shared with the JupyterLab server."""
     ctx = browser.new_context(viewport={"width": 900, "height": 760})
     ctx.set_default_timeout(45_000)
@@ -58,6 +61,10 @@ def app_page(browser):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        path = shots_dir / f"FAILED-{request.node.name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot of the failure: {path}")
     ctx.close()
     assert dialogs == []
 
@@ -66,20 +73,17 @@ def test_app_mode_fills_one_prompt_and_reads_it_back(app, app_page, lab):
     nb, url = app
     page = app_page
     page.goto(url)
-    headline = page.locator(".sk-prompt-headline input")
-    headline.wait_for(state="visible", timeout=90_000)  # Voila runs the whole workbook first
+    box = page.locator(".sk-prompt-wellbeing textarea")
+    box.wait_for(state="visible", timeout=90_000)  # Voila runs the whole workbook first
     body = page.locator("body").inner_text()
     assert "wb.ask(" not in body and "open_workbook" not in body  # no code on the page
-    assert page.locator(".lm-MenuBar, .jp-Notebook-toolbar, .jp-InputArea").count() == 0
-    headline.fill("Practising curiosity with demo-09")
-    page.locator(".sk-prompt-story textarea").fill(
-        "We looked at one visit in detail and named what went well.")
-    wait_journal(nb, lambda a: a.get("headline") == "Practising curiosity with demo-09")
-    page.wait_for_timeout(300)
-    page.locator(".sk-prompt-story").scroll_into_view_if_needed()
-    lab.shot(page, "app-mode")
+    chrome = ".lm-MenuBar, .jp-Notebook-toolbar, .jp-InputArea-editor, .cm-editor"
+    assert page.locator(chrome).count() == 0  # no menus, no code editors
+    box.fill(ANSWER)
+    wait_journal(nb, lambda a: a.get("wellbeing") == ANSWER)
 
     page.reload()  # a new visit: a new kernel, restored from the journal
-    expect(page.locator(".sk-prompt-headline input")).to_have_value(
-        "Practising curiosity with demo-09", timeout=90_000)
-    assert cli_answers(nb)["headline"] == "Practising curiosity with demo-09"
+    expect(page.locator(".sk-prompt-wellbeing textarea")).to_have_value(ANSWER, timeout=90_000)
+    assert cli_answers(nb)["wellbeing"] == ANSWER
+    page.wait_for_timeout(300)
+    lab.shot(page, "app-mode")

@@ -12,7 +12,7 @@ from tests.helpers import run_cli
 
 
 def test_prompts_render_as_widgets_and_code_is_hidden(lab, page):
-    code, out, err = run_cli("new", "--case", "e2e-render", "--worker", "A. Worker",
+    code, out, err = run_cli("new", "--case", "demo-12", "--worker", "A. Worker",
                              "--supervisor", "B. Supervisor", "--date", "2026-03-09",
                              "--focus", "reflection", "--store", lab.root)
     assert code == 0, err
@@ -47,6 +47,7 @@ def test_prompts_render_as_widgets_and_code_is_hidden(lab, page):
         "Tired after a long week of home visits, but glad to have this time to think.")
     page.locator(".sk-prompt-worker_agenda textarea").fill(
         "The family of demo-02: how to keep the child's voice in the plan.")
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()  # more room
     page.locator(".sk-prompt-wellbeing").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     lab.shot(page, "workbook")
