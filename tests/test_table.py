@@ -10,7 +10,7 @@ import pytest
 import supervision_kit
 from supervision_kit.record import fill, finalize
 from supervision_kit.store import journal_path
-from supervision_kit.table import INDEX_NAME, load_store, sessions, wide
+from supervision_kit.table import INDEX_FORMAT, INDEX_NAME, load_store, sessions, wide
 from tests.helpers import run_cli
 
 
@@ -86,14 +86,20 @@ def _index(store):
     return pickle.loads((store / INDEX_NAME).read_bytes())
 
 
+def _doctor(data, rel, value):
+    """Overwrite the first cached answer of one workbook in a loaded index."""
+    books = data["books"]
+    i = books["rel"].index(rel)
+    data["values"][sum(books["rows"][:i])] = value
+
+
 def test_index_cache_is_private_and_used(store, mixed_store):
     load_store(store)
     index = store / INDEX_NAME
     assert stat.S_IMODE(index.stat().st_mode) == 0o600
     # prove the second read comes from the index: doctor an unchanged file's cached value
     data = _index(store)
-    rel = "demo-02/2026-01-20-session.ipynb"
-    data["files"][rel]["values"] = [99]
+    _doctor(data, "demo-02/2026-01-20-session.ipynb", 99)
     index.write_bytes(pickle.dumps(data))
     assert load_store(store, case="demo-02")["value"].tolist() == [99]
     # a change to the journal (size, mtime) invalidates just that file
@@ -131,7 +137,7 @@ def test_damaged_or_tampered_index_is_rebuilt(store, mixed_store, tmp_path):
     load_store(store)
     (store / INDEX_NAME).write_bytes(b"not a pickle")
     assert len(load_store(store)) == 6
-    assert _index(store)["format"] == 1
+    assert _index(store)["format"] == INDEX_FORMAT
     BOOM = tmp_path / "code-ran"
     (store / INDEX_NAME).write_bytes(pickle.dumps({"format": 1, "files": _Boom()}))
     assert len(load_store(store)) == 6
@@ -169,3 +175,105 @@ def test_cli_table_csv_and_json(store, mixed_store):
         ("session_rating", 4, "2026-01-20")]
     code, _, err = run_cli("table", "--store", store, "--case", "../x")
     assert code == 2 and "invalid case id" in err
+
+
+def _value(df, path, pid):
+    return df.loc[(df["path"] == str(path)) & (df["prompt_id"] == pid), "value"].item()
+
+
+def _doctor_index(store, changes):
+    data = _index(store)
+    for path, value in changes.items():
+        _doctor(data, str(path.relative_to(store)), value)
+    (store / INDEX_NAME).write_bytes(pickle.dumps(data))
+
+
+def test_unchanged_store_is_served_from_cached_columns(store, mixed_store):
+    load_store(store)
+    _doctor_index(store, {mixed_store["open"]: "from the index", mixed_store["other"]: 99})
+    df = load_store(store)
+    assert _value(df, mixed_store["open"], "wellbeing") == "from the index"
+    assert _value(df, mixed_store["other"], "session_rating") == 99
+    assert len(df.attrs["skipped"]) == 3
+    # one journal changes: that workbook is read again, the others still come from the index
+    fill(mixed_store["other"], {"session_rating": 5})
+    df = load_store(store)
+    assert _value(df, mixed_store["other"], "session_rating") == 5
+    assert _value(df, mixed_store["open"], "wellbeing") == "from the index"
+
+
+def test_cached_columns_follow_new_touched_and_deleted_workbooks(store, mixed_store,
+                                                                 make_workbook):
+    load_store(store)
+    _doctor_index(store, {mixed_store["open"]: "stale", mixed_store["done"]: "stale too"})
+    # a new workbook appears (its folder's other files are unchanged)
+    new = make_workbook(case="demo-01", date="2026-03-10")
+    fill(new, {"wellbeing": "New one"})
+    df = load_store(store)
+    assert _value(df, new, "wellbeing") == "New one"
+    assert _value(df, mixed_store["open"], "wellbeing") == "stale"
+    # a rewritten .ipynb with the same size is noticed by its mtime alone
+    st = mixed_store["done"].stat()
+    os.utime(mixed_store["done"], ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    df = load_store(store)
+    assert _value(df, mixed_store["done"], "wellbeing") == "Better week"
+    # a deleted workbook drops out of the frame and the index
+    new.unlink()
+    journal_path(new).unlink()
+    df = load_store(store)
+    assert not (df["path"] == str(new)).any()
+    assert str(new.relative_to(store)) not in _index(store)["files"]
+    assert _value(df, mixed_store["open"], "wellbeing") == "stale"
+
+
+def test_cached_reads_match_uncached_reads(store, mixed_store, make_workbook):
+    import pandas.testing as pdt
+
+    def same():
+        cached = load_store(store)
+        fresh = load_store(store, cache=False)
+        pdt.assert_frame_equal(cached, fresh)
+        assert cached.attrs["skipped"] == fresh.attrs["skipped"]
+        return cached
+
+    first = same()
+    assert len(same()) == len(first)  # the unchanged (cached columns) read
+    fill(mixed_store["open"], {"session_rating": 9})
+    make_workbook(case="demo-03", date="2026-02-01")  # a workbook with no answers yet
+    (store / "demo-02" / "2026-01-01-broken.ipynb").unlink()
+    df = same()
+    assert len(df.attrs["skipped"]) == 2 and "demo-03" not in set(df["case"])
+
+
+def test_case_read_keeps_other_cases_in_the_index(store, mixed_store):
+    load_store(store)
+    _doctor_index(store, {mixed_store["open"]: "kept"})
+    fill(mixed_store["other"], {"session_rating": 2})
+    df = load_store(store, case="demo-02")  # re-reads demo-02 and rewrites the index
+    assert set(df["case"]) == {"demo-02"} and df["value"].tolist() == [2]
+    assert len(df.attrs["skipped"]) == 3
+    df = load_store(store)
+    assert _value(df, mixed_store["open"], "wellbeing") == "kept"
+    assert _value(df, mixed_store["other"], "session_rating") == 2
+
+
+def test_inconsistent_index_is_rebuilt(store, mixed_store):
+    good = load_store(store)
+    data = _index(store)
+    data["books"]["rows"][0] += 1  # the answer counts no longer add up
+    data["values"][0] = "wrong"
+    (store / INDEX_NAME).write_bytes(pickle.dumps(data))
+    df = load_store(store)
+    assert df["value"].tolist() == good["value"].tolist()
+    assert "wrong" not in df["value"].tolist()
+
+
+def test_fast_answer_pass_matches_record(store, mixed_store):
+    from supervision_kit.record import load_notebook, notebook_answers
+    from supervision_kit.table import _answers
+
+    finalize(mixed_store["other"])
+    for key in ("done", "other", "open"):
+        nb = load_notebook(mixed_store[key])
+        assert _answers(nb) == {pid: a["v"] for pid, a in notebook_answers(nb).items()}
+    assert _answers(load_notebook(mixed_store["done"]))["wellbeing"] == "Better week"
