@@ -110,9 +110,16 @@ def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool =
     print(newest)
     if not lab:
         return newest
+    import secrets
+    from urllib.parse import quote
+
+    token = secrets.token_hex(24)
+    rel = newest.resolve().relative_to(root.resolve()).as_posix()
     args = [sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--port={port}",
-            f"--ServerApp.root_dir={root.resolve()}", str(newest.resolve().relative_to(
-                root.resolve()))]
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root.resolve()}", rel]
+    print(f"open this workbook: http://127.0.0.1:{port}/lab/tree/{quote(rel)}?token={token}")
+    print("then choose Run > Run All Cells; stop JupyterLab with Ctrl+C")
     if not browser:
         args.append("--no-browser")
     if os.geteuid() == 0:  # containers and CI machines often run as root
