@@ -47,6 +47,7 @@ STYLE = """<style>
 .sk-wrap .widget-radio-box input, .sk-wrap .jupyter-widget-radio-box input {
   height: 1.35em; line-height: 1.35em; float: none; flex-shrink: 0; margin: 0; }
 .sk-status { padding: 4px 0; }
+.sk-prompt textarea, .sk-prompt input[type="text"] { font-family: var(--jp-ui-font-family); }
 </style>"""
 
 
@@ -155,6 +156,11 @@ class Workbook:
         if cond:
             field.visible(self._condition(cond))
         display(field.box)
+        if os.environ.get("VOILA_BASE_URL") is not None:
+            # App mode: the page is never saved as a notebook, and Voila does not apply display
+            # updates sent after the page loaded, so a mirror would go stale. The status line
+            # says when answers are saved.
+            return
         out = answer_output(prompt, self.values.get(prompt_id), self.times.get(prompt_id, ""))
         self.handles[prompt_id] = display(out["data"], raw=True, display_id=True)
 
@@ -231,6 +237,7 @@ class Field:
             self.editor = editor(prompt, value, disabled)
         self.note = W.HTML()
         self.box = W.VBox([self.editor.widget, self.note], layout=full())
+        self.box.add_class("sk-prompt")
         self.box.add_class(f"sk-prompt-{prompt['id']}")  # stable hook for styling and tests
         if not disabled:
             self.editor.watch(lambda: on_change(self.editor.get()))
