@@ -91,7 +91,8 @@ def _answers(s: dict[str, Any], prompts: dict[str, dict[str, Any]]) -> dict[str,
             a[pid] = "Done" if pid != "cf_action_1_status" or s.get("open") else "Partly done"
         elif pid.startswith("cf_goal_"):
             n = int(pid.split("_")[2]) - 1
-            a[pid] = goals[n]["attainment"] if n < len(goals) else 0
+            scores = [g["attainment"] for g in goals] or s.get("goal_scores", [])
+            a[pid] = scores[n] if n < len(scores) else 0
     return {k: v for k, v in a.items() if k in prompts}
 
 
