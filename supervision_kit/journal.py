@@ -12,12 +12,14 @@ every ``max_wait`` seconds while someone keeps typing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +152,8 @@ class DebouncedWriter:
     """Collect changes and append them to the journal shortly after typing pauses.
 
     ``put`` is cheap and thread-safe. ``on_flush(events)`` runs after each durable write
-    (the widgets use it to update the cell's output mirror).
+    (the widgets use it to update the cell's output mirror). A failed write keeps the answers
+    queued, reports through ``on_error(message)`` and is retried after ``max_wait``.
     """
 
     def __init__(
@@ -162,29 +165,35 @@ class DebouncedWriter:
         role: Callable[[str], str | None] | str | None = None,
         source: str = "widget",
         on_flush: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.path, self.delay, self.max_wait = path, delay, max_wait
-        self.role, self.source, self.on_flush = role, source, on_flush
+        self.role, self.source = role, source
+        self.on_flush, self.on_error = on_flush, on_error
         self._pending: dict[str, Any] = {}
         self._first: float | None = None
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self.errors: list[str] = []
 
     def put(self, prompt_id: str, value: Any) -> None:
-        import time
-
         with self._lock:
             self._pending[prompt_id] = value
             t = time.monotonic()
             self._first = self._first or t
-            wait = min(self.delay, max(0.0, self._first + self.max_wait - t))
-            if self._timer:
-                self._timer.cancel()
-            self._timer = threading.Timer(wait, self.flush)
-            self._timer.daemon = True
-            self._timer.start()
+            self._schedule(min(self.delay, max(0.0, self._first + self.max_wait - t)))
+
+    def _schedule(self, wait: float) -> None:
+        """(Re)start the flush timer; call with ``self._lock`` held."""
+        if self._timer:
+            self._timer.cancel()
+        self._timer = threading.Timer(wait, self._flush_in_background)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _flush_in_background(self) -> None:
+        with contextlib.suppress(OSError):  # reported through on_error and retried
+            self.flush()
 
     def flush(self) -> list[dict[str, Any]]:
         """Write everything pending now (also called at exit and by tests)."""
@@ -203,10 +212,13 @@ class DebouncedWriter:
             ]
             try:
                 written = append_events(self.path, events)
-            except OSError as exc:  # keep the answers queued and say so
+            except OSError as exc:  # keep the answers queued, say so, and try again
                 with self._lock:
                     self._pending = {**pending, **self._pending}
-                self.errors.append(f"{self.path}: {exc}")
+                    self._schedule(self.max_wait)
+                if self.on_error:
+                    self.on_error(f"could not save to {self.path.name} "
+                                  f"({exc.strerror or exc}); retrying")
                 raise
             if self.on_flush:
                 self.on_flush(written)

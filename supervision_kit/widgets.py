@@ -99,6 +99,7 @@ class Workbook:
         self.status = W.HTML(layout=full())
         self.writer = jr.DebouncedWriter(
             journal_path(path), on_flush=self._flushed,
+            on_error=lambda message: self._set_status(error=message),
             role=lambda pid: self.prompts.get(pid, {}).get("role", "worker"))
         self._mark_open()
         atexit.register(self.close)

@@ -73,6 +73,25 @@ def test_continuous_typing_still_reaches_disk_every_max_wait(tmp_path):
     w.flush()
 
 
+def test_failed_write_keeps_answers_reports_and_retries(tmp_path):
+    p = tmp_path / "j.jsonl"
+    p.mkdir()  # appending to a folder fails, like a full or vanished disk
+    errors = []
+    w = jr.DebouncedWriter(p, delay=0.05, max_wait=0.3, on_error=errors.append)
+    w.put("story", "typed while the disk was failing")
+    deadline = time.monotonic() + 2.0
+    while not errors and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert errors and "j.jsonl" in errors[0] and "retrying" in errors[0]
+    p.rmdir()  # the disk recovers; no further keystroke is needed
+    deadline = time.monotonic() + 3.0
+    while not p.is_file() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    while time.monotonic() < deadline and not jr.read_journal(p).events:
+        time.sleep(0.02)
+    assert jr.read_journal(p).answers()["story"]["v"] == "typed while the disk was failing"
+
+
 WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
