@@ -92,16 +92,23 @@ def new_workbook(
     return path
 
 
-def write_new(path: Path, nb: dict[str, Any]) -> None:
-    """Sign (trusted on open) and write a workbook that must not exist yet."""
+def write_new(path: Path, nb: dict[str, Any], *, notary: Any = None,
+              validate: bool = True) -> None:
+    """Sign (trusted on open) and write a workbook that must not exist yet, with its journal.
+
+    Batch callers pass one ``notary`` and validate the shared render once themselves.
+    """
     import nbformat
     from nbformat.sign import NotebookNotary
 
     node = nbformat.from_dict(nb)
-    NotebookNotary().sign(node)
+    if validate:
+        nbformat.validate(node)
+    (notary or NotebookNotary()).sign(node)
     make_private_dir(path.parent)
     try:
-        atomic_write(path, nbformat.writes(node) + "\n", exclusive=True)
+        atomic_write(path, json.dumps(node, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                     exclusive=True)
     except FileExistsError:
         raise ConflictError(f"{path} already exists; refusing to overwrite it") from None
     # the (empty) journal exists from the start: it is also the workbook's lock file

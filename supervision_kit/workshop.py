@@ -226,7 +226,7 @@ def generate(
     import nbformat
     from nbformat.sign import NotebookNotary
 
-    from .generate import load_template, render_workbook
+    from .generate import load_template, render_workbook, write_new
 
     t0 = time.perf_counter()
     if codes is None:
@@ -257,14 +257,9 @@ def generate(
             if "header" in cell["metadata"].get("tags", []):
                 cell["source"] = cell["source"].replace(_PLACEHOLDER, escape_md(code))
         nb["metadata"][META]["workbook"]["id"] = str(uuid.uuid4())
-        node = nbformat.from_dict(json.loads(json.dumps(nb).replace(_PLACEHOLDER, code)))
-        notary.sign(node)
         path = out / workbook_name(code)
-        try:
-            atomic_write(path, json.dumps(node, indent=1, ensure_ascii=False) + "\n",
-                         exclusive=True)
-        except FileExistsError:
-            raise ConflictError(f"{path} already exists; refusing to overwrite it") from None
+        write_new(path, json.loads(json.dumps(nb).replace(_PLACEHOLDER, code)),
+                  notary=notary, validate=False)
         paths.append(path)
     manifest = {"kind": "index", "vignette": v.name, "vignette_title": v.title, "date": date,
                 "codes": codes, "created": jr.now()}
