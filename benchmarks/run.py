@@ -50,7 +50,7 @@ def plain_notebook(folder: Path) -> Path:
 
 def keystroke_latency(folder: Path, edits: int = 25) -> list[float]:
     """Seconds from the last 'keystroke' of a burst until the answer is on disk."""
-    from supervision_kit.journal import DebouncedWriter, read_journal
+    from supervision_kit.core.journal import DebouncedWriter, read_journal
 
     path = folder / "lat.journal.jsonl"
     writer = DebouncedWriter(path)

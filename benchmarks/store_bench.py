@@ -62,8 +62,9 @@ def answers(rng: random.Random, prompts: dict) -> dict:
 
 def build_base(folder: Path) -> Path:
     """One real, finalized workbook made through the public API."""
-    from supervision_kit.generate import new_workbook
-    from supervision_kit.record import fill, finalize, load_notebook, prompt_index
+    from supervision_kit.core.workbook import load_notebook, prompt_index
+    from supervision_kit.generate.render import new_workbook
+    from supervision_kit.record import fill, finalize
 
     path = new_workbook(case_id="bench-000", worker="W. Bench", supervisor="S. Bench",
                         date="2026-01-01", template="process_recording", store=folder)
@@ -74,9 +75,10 @@ def build_base(folder: Path) -> Path:
 
 def make_store(root: Path, n: int, seed: int = 1) -> list[Path]:
     """N finalized copies of the base workbook with fresh answers, ids, cases and dates."""
-    from supervision_kit import journal as jr
-    from supervision_kit.record import answer_cells, answer_output, load_notebook, prompt_index
-    from supervision_kit.store import journal_path
+    from supervision_kit.core import journal as jr
+    from supervision_kit.core.mirror import answer_output
+    from supervision_kit.core.store import journal_path
+    from supervision_kit.core.workbook import answer_cells, load_notebook, prompt_index
 
     base = load_notebook(build_base(root / "_base"))
     shutil.rmtree(root / "_base")
@@ -126,7 +128,7 @@ def scrapbook_style(paths: list[Path]) -> object:
     import nbformat
     import pandas as pd
 
-    from supervision_kit.record import ANSWER_MIME
+    from supervision_kit.core.workbook import ANSWER_MIME
 
     rows = []
     for p in paths:
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="repeats for the fast measurements")
     a = ap.parse_args(argv)
 
-    from supervision_kit.table import INDEX_NAME, load_store
+    from supervision_kit.table.index import INDEX_NAME, load_store
 
     tmp = Path(a.dir or tempfile.mkdtemp(prefix="sk-store-bench-"))
     root = tmp / "store"

@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from supervision_kit.demo import build_demo_store
-from supervision_kit.progress_report import make_progress
+from supervision_kit.launch.demo import build_demo_store
+from supervision_kit.progress.report import make_progress
 from supervision_kit.record import fill, finalize
 from supervision_kit.signoff import sign
 from supervision_kit.workshop import generate

@@ -50,7 +50,7 @@ template_version = ""
 workbook_file = ""
 """
 SETUP = ("# Loads your saved answers (runs when you choose Run All)\n"
-         "from supervision_kit.widgets import open_workbook\n\nwb = open_workbook(workbook_file)")
+         "from supervision_kit.kernel import open_workbook\n\nwb = open_workbook(workbook_file)")
 # Extra hidden code cells per template: (tag, code, position "top" after setup / "end").
 EXTRA_CODE = {
     "session": [("progress_strip", "# Progress so far\nwb.progress_strip()", "top"),

@@ -9,17 +9,22 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # public name -> module that defines it (loaded on first use)
 _API = {
-    "new_workbook": "generate",
-    "read_answers": "record",
-    "fill": "record",
-    "finalize": "record",
-    "list_prompts": "record",
-    "load_store": "table",
-    "load_prompt_set": "prompts",
+    "new_workbook": "generate.render",
+    "read_answers": "core.workbook",
+    "open_record": "core.workbook",
+    "list_prompts": "core.workbook",
+    "fill": "record.fill",
+    "finalize": "record.finalize",
+    "sign": "signoff",
+    "verify": "signoff",
+    "add_addendum": "signoff",
+    "history": "signoff",
+    "load_store": "table.index",
+    "load_prompt_set": "core.prompts",
 }
 
 __all__ = ["__version__", *_API]

@@ -11,11 +11,13 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import InputError, KitError
+from . import __version__
+from .core.errors import InputError, KitError
+from .core.text import csv_cell, terminal_safe
 
 PROG = "supervision-kit"
 
@@ -25,8 +27,25 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
-def _out(text: str) -> None:
+def _out(text: str, *, data: bool = False) -> None:
+    """Print one message. Text from answers never reaches a terminal raw: control, escape and
+    direction characters are shown as \\uXXXX (data written to a file or pipe is left exact)."""
+    if not data or sys.stdout.isatty():
+        text = terminal_safe(text, allow_newline=True)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _csv(columns: list[str], rows: Iterable[Iterable[Any]], protect: bool) -> None:
+    """CSV on stdout; a cell that a spreadsheet would read as a formula starts with ' unless
+    ``protect`` is off (--raw-csv)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([csv_cell("" if v is None else v if isinstance(v, str)
+                             else json.dumps(v, ensure_ascii=False, default=str),
+                             neutralise=protect) for v in row])
+    _out(buf.getvalue(), data=True)
 
 
 def _read_json_file(path: str) -> Any:
@@ -46,7 +65,7 @@ def _read_json_file(path: str) -> Any:
 
 
 def cmd_new(a: argparse.Namespace) -> None:
-    from .generate import new_workbook
+    from .generate.render import new_workbook
 
     params = dict(p.split("=", 1) for p in a.param) if a.param else {}
     path = new_workbook(case_id=a.case, worker=a.worker, supervisor=a.supervisor, date=a.date,
@@ -56,7 +75,7 @@ def cmd_new(a: argparse.Namespace) -> None:
 
 
 def cmd_prompts(a: argparse.Namespace) -> None:
-    from .record import list_prompts
+    from .core.workbook import list_prompts
 
     rows = list_prompts(a.workbook)
     if a.format == "json":
@@ -67,43 +86,38 @@ def cmd_prompts(a: argparse.Namespace) -> None:
 
 
 def cmd_fill(a: argparse.Namespace) -> None:
-    from .record import fill
+    from .record.fill import fill
 
     events = fill(a.workbook, _read_json_file(a.responses), role=a.role)
     _out(f"saved {len(events)} answer(s) to {Path(a.workbook).name}")
 
 
 def cmd_responses(a: argparse.Namespace) -> None:
-    from .record import read_answers
+    from .core.workbook import read_answers
 
     rec = read_answers(a.workbook)
     if a.format == "json":
-        _out(json.dumps(rec, indent=1, ensure_ascii=False))
+        _out(json.dumps(rec, indent=1, ensure_ascii=False), data=True)
         return
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["prompt_id", "value"])
-    for pid, v in rec["answers"].items():
-        w.writerow([pid, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)])
-    sys.stdout.write(buf.getvalue())
+    _csv(["prompt_id", "value"], rec["answers"].items(), not a.raw_csv)
 
 
 def cmd_finalize(a: argparse.Namespace) -> None:
-    from .record import finalize
+    from .record.finalize import finalize
 
     res = finalize(a.workbook, force=a.force)
     _out(f"finalized {res['path']} ({res['answers']} answers)")
 
 
 def cmd_demo(a: argparse.Namespace) -> None:
-    from .demo import run_demo
+    from .launch.demo import run_demo
 
     run_demo(store=a.store, lab=not a.no_lab, browser=not a.no_browser, port=a.port,
              reset=a.reset)
 
 
 def cmd_app(a: argparse.Namespace) -> None:
-    from .app import run_app
+    from .launch.app import run_app
 
     code = run_app(a.workbook, port=a.port, browser=not a.no_browser, cull_idle=a.cull_idle)
     if code:
@@ -111,15 +125,15 @@ def cmd_app(a: argparse.Namespace) -> None:
 
 
 def cmd_templates_check(a: argparse.Namespace) -> None:
-    from .templates_check import check_folder
+    from .generate.check import check_folder
 
     for line in check_folder(a.folder):
         _out(line)
 
 
 def cmd_templates_list(a: argparse.Namespace) -> None:
-    from .generate import template_names
-    from .prompts import load_prompt_set
+    from .core.prompts import load_prompt_set
+    from .generate.render import template_names
 
     for name in template_names(a.templates):
         ps = load_prompt_set(name, a.templates)
@@ -127,26 +141,20 @@ def cmd_templates_list(a: argparse.Namespace) -> None:
 
 
 def cmd_table(a: argparse.Namespace) -> None:
-    from .table import load_store, to_records
+    from .table.index import load_store, to_records
 
-    df = load_store(a.store, case=a.case)
+    df = load_store(a.store, case=a.case, private=a.private)
     for s in df.attrs.get("skipped", []):
         sys.stderr.write(f"{PROG}: warning: skipped {s['error']}\n")
     rows = to_records(df.drop(columns=["context"]))
     if a.format == "json":
-        _out(json.dumps(rows, indent=1, ensure_ascii=False, default=str))
+        _out(json.dumps(rows, indent=1, ensure_ascii=False, default=str), data=True)
         return
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([c for c in df.columns if c != "context"])
-    for r in rows:
-        w.writerow(["" if v is None else v if isinstance(v, str)
-                    else json.dumps(v, ensure_ascii=False) for v in r.values()])
-    sys.stdout.write(buf.getvalue())
+    _csv([c for c in df.columns if c != "context"], (r.values() for r in rows), not a.raw_csv)
 
 
 def cmd_progress(a: argparse.Namespace) -> None:
-    from .progress_report import make_progress
+    from .progress.report import make_progress
 
     res = make_progress(a.case, store=a.store, out=a.out, html=a.html)
     for key in ("notebook", "html"):
@@ -164,7 +172,8 @@ def cmd_sign(a: argparse.Namespace) -> None:
 
 
 def cmd_verify(a: argparse.Namespace) -> None:
-    from .signoff import VerificationFailed, verify
+    from .core.errors import VerificationFailed
+    from .signoff import verify
 
     rep = verify(a.workbook)
     for line in rep.lines():
@@ -192,7 +201,8 @@ def cmd_history(a: argparse.Namespace) -> None:
 
 
 def cmd_scan(a: argparse.Namespace) -> None:
-    from .privacy import FindingsFound, scan
+    from .core.errors import FindingsFound
+    from .privacy.scan import scan
 
     detectors = a.only.split(",") if a.only else None
     res = scan(a.target, detectors=detectors, skip=a.skip.split(",") if a.skip else None,
@@ -208,7 +218,7 @@ def cmd_scan(a: argparse.Namespace) -> None:
 
 
 def cmd_export(a: argparse.Namespace) -> None:
-    from .export import export
+    from .export.html import export
 
     _out(str(export(a.workbook, to=a.to, redact=a.redact, out=a.out, deny_list=a.deny_list)))
 
@@ -231,15 +241,9 @@ def cmd_workshop(a: argparse.Namespace) -> None:
         cols = ["participant", "vignette", "prompt_id", "section", "kind", "label", "value", "t",
                 "source", "file"]
         if a.format == "json":
-            _out(json.dumps(rec["rows"], indent=1, ensure_ascii=False))
+            _out(json.dumps(rec["rows"], indent=1, ensure_ascii=False), data=True)
             return
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(cols)
-        for r in rec["rows"]:
-            w.writerow([r[c] if isinstance(r[c], str) else json.dumps(r[c], ensure_ascii=False)
-                        for c in cols])
-        sys.stdout.write(buf.getvalue())
+        _csv(cols, ([r[c] for c in cols] for r in rec["rows"]), not a.raw_csv)
     else:
         res = ws.summary(a.folder, show_codes=a.show_codes, html=a.html, out=a.out)
         for s in res["skipped"]:
@@ -255,7 +259,7 @@ def cmd_workshop(a: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Reflective-supervision workbooks for social workers.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    p.add_argument("--version", action="version", version=f"{PROG} 0.1.0")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, fn: Callable[[argparse.Namespace], None], help: str) -> _Parser:
@@ -291,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("responses", cmd_responses, "print a workbook's answers")
     workbook_arg(sp)
     sp.add_argument("--format", choices=["json", "csv"], default="json")
+    sp.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
 
     sp = add("finalize", cmd_finalize, "write all answers into the .ipynb (close it first)")
     workbook_arg(sp)
@@ -314,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
     sp.add_argument("--case", help="only this case")
     sp.add_argument("--format", choices=["csv", "json"], default="csv")
+    sp.add_argument("--private", action="store_true",
+                    help="include answers to prompts marked private (wellbeing, personal impact)")
+    sp.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
 
     sp = add("progress", cmd_progress, "make a progress-review notebook (charts) for a case")
     sp.add_argument("--case", required=True, help="pseudonymous case id")
@@ -366,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     wc = wsub.add_parser("collect", help="all answers (workbooks, journals, downloads) as a table")
     wc.add_argument("folder", help="workshop folder (or a folder of downloaded workbooks)")
     wc.add_argument("--format", choices=["csv", "json"], default="csv")
+    wc.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
     wm = wsub.add_parser("summary", help="anonymised facilitator notebook (+ HTML) with charts")
     wm.add_argument("folder", help="workshop folder (or a folder of downloaded workbooks)")
     wm.add_argument("--show-codes", action="store_true", help="show participant codes")
@@ -397,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KitError as exc:
         if debug:
             raise
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        sys.stderr.write(f"{PROG}: error: {terminal_safe(exc)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
@@ -407,6 +419,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never a bare traceback
         if debug:
             raise
-        msg = " ".join(str(exc).split())[:300]
+        msg = terminal_safe(" ".join(str(exc).split())[:300])
         sys.stderr.write(f"{PROG}: error: {type(exc).__name__}: {msg} (rerun with --debug)\n")
         return 1

@@ -30,7 +30,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def make_workbook(store):
-    from supervision_kit.generate import new_workbook
+    from supervision_kit.generate.render import new_workbook
 
     def make(case="case-01", date="2026-03-02", template="session", **kw):
         kw.setdefault("worker", "W. Test")

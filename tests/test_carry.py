@@ -1,4 +1,5 @@
-from supervision_kit.record import META, fill, load_notebook, prompt_index
+from supervision_kit.core.workbook import META, load_notebook, prompt_index
+from supervision_kit.record import fill
 from tests.helpers import source
 
 

@@ -4,10 +4,10 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from supervision_kit import charts as C
-from supervision_kit import progress as P
+from supervision_kit.progress import charts as C
+from supervision_kit.progress import measures as P
 from supervision_kit.record import fill
-from supervision_kit.table import load_store
+from supervision_kit.table.index import load_store
 from tests.test_progress import SESSIONS, build_case
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -139,7 +139,7 @@ def shown(monkeypatch):
 
 
 def _wb(path, **info):
-    from supervision_kit.record import load_notebook, workbook_info
+    from supervision_kit.core.workbook import load_notebook, workbook_info
 
     return SimpleNamespace(path=path, info=workbook_info(load_notebook(path)) | info)
 

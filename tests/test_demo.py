@@ -2,9 +2,15 @@ import json
 
 import pytest
 
-from supervision_kit.demo import build_demo_store, run_demo
-from supervision_kit.errors import ConflictError
-from supervision_kit.record import ANSWER_MIME, META, load_notebook, prompt_index, read_answers
+from supervision_kit.core.errors import ConflictError
+from supervision_kit.core.workbook import (
+    ANSWER_MIME,
+    META,
+    load_notebook,
+    prompt_index,
+    read_answers,
+)
+from supervision_kit.launch.demo import build_demo_store, run_demo
 
 
 @pytest.fixture(scope="module")

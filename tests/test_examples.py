@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from supervision_kit.generate import template_names
-from supervision_kit.record import ANSWER_MIME, META
+from supervision_kit.core.workbook import ANSWER_MIME, META
+from supervision_kit.generate.render import template_names
 from supervision_kit.signoff import verify
 from tests.helpers import ROOT
 

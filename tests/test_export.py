@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from supervision_kit.errors import InputError
-from supervision_kit.export import export
+from supervision_kit.core.errors import InputError
+from supervision_kit.export.html import export
 from supervision_kit.record import fill
 from supervision_kit.signoff import sign
 from tests.helpers import run_cli

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from supervision_kit import journal as jr
-from supervision_kit.record import fill, read_answers
-from supervision_kit.signoff import check_chain, sign
-from supervision_kit.store import journal_path
+from supervision_kit.core import journal as jr
+from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import read_answers
+from supervision_kit.record import fill
+from supervision_kit.signoff import sign
+from supervision_kit.signoff.verify import check_chain
 from tests.helpers import ROOT, run_cli
 
 pytestmark = pytest.mark.timeout(300)

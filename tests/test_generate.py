@@ -4,9 +4,9 @@ import nbformat
 import pytest
 from nbformat.sign import NotebookNotary
 
-from supervision_kit.errors import ConflictError, InputError
-from supervision_kit.generate import new_workbook
-from supervision_kit.record import META, load_notebook, prompt_index
+from supervision_kit.core.errors import ConflictError, InputError
+from supervision_kit.core.workbook import META, load_notebook, prompt_index
+from supervision_kit.generate.render import new_workbook
 from tests.helpers import FIXTURE_TEMPLATES, source
 
 

@@ -6,7 +6,7 @@ import sys
 import textwrap
 import time
 
-from supervision_kit import journal as jr
+from supervision_kit.core import journal as jr
 
 
 def test_append_and_read_latest_wins(tmp_path):

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from supervision_kit.errors import InputError
-from supervision_kit.privacy import (
+from supervision_kit.core.errors import InputError
+from supervision_kit.privacy.scan import (
     find,
     inline_warning,
     nhs_check_ok,
@@ -142,7 +142,7 @@ def test_inline_warning_names_kinds_not_text():
 
 
 def test_widget_warns_inline(kinds_workbook):
-    from supervision_kit.widgets import Workbook
+    from supervision_kit.kernel.form import Workbook
 
     wb = Workbook(kinds_workbook)
     try:

@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from supervision_kit import progress as P
-from supervision_kit.errors import InputError
+from supervision_kit.core.errors import InputError
+from supervision_kit.progress import measures as P
 from supervision_kit.record import fill, finalize
-from supervision_kit.table import load_store
+from supervision_kit.table.index import load_store
 
 # ---------------------------------------------------------------- a fictional case
 

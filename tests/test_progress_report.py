@@ -5,9 +5,11 @@ import stat
 
 import pytest
 
-from supervision_kit.errors import InputError
-from supervision_kit.progress_report import make_progress, summary
-from supervision_kit.record import ANSWER_MIME, fill, kernel_marker, read_answers
+from supervision_kit.core.errors import InputError
+from supervision_kit.core.markers import kernel_marker
+from supervision_kit.core.workbook import ANSWER_MIME, read_answers
+from supervision_kit.progress.report import make_progress, summary
+from supervision_kit.record import fill
 from tests.helpers import run_cli
 from tests.test_progress import build_case
 

@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from supervision_kit.errors import InputError, PromptSetError
-from supervision_kit.prompts import check_value, load_prompt_set, validate_prompt_set
+from supervision_kit.core.errors import InputError, PromptSetError
+from supervision_kit.core.prompts import check_value, load_prompt_set, validate_prompt_set
 from tests.helpers import FIXTURE_TEMPLATES
 
 

@@ -2,17 +2,13 @@ import json
 
 import pytest
 
-from supervision_kit import journal as jr
-from supervision_kit.errors import ConflictError, InputError, WorkbookError
-from supervision_kit.record import (
-    ANSWER_MIME,
-    answer_markdown,
-    fill,
-    finalize,
-    kernel_marker,
-    read_answers,
-)
-from supervision_kit.store import journal_path
+from supervision_kit.core import journal as jr
+from supervision_kit.core.errors import ConflictError, InputError, WorkbookError
+from supervision_kit.core.markers import kernel_marker
+from supervision_kit.core.mirror import answer_markdown
+from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import ANSWER_MIME, read_answers
+from supervision_kit.record import fill, finalize
 
 ANSWERS = {
     "story": "Line one — ünïcødé ✓\nline two\n\n<script>alert(1)</script> **bold** | pipe",

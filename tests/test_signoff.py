@@ -5,18 +5,13 @@ import shutil
 
 import pytest
 
-from supervision_kit import journal as jr
-from supervision_kit.errors import ConflictError, InputError, LockedError
-from supervision_kit.record import ANSWER_MIME, META, fill, finalize, read_answers
-from supervision_kit.signoff import (
-    add_addendum,
-    answers_digest,
-    history,
-    lock_state,
-    sign,
-    verify,
-)
-from supervision_kit.store import journal_path
+from supervision_kit.core import journal as jr
+from supervision_kit.core.errors import ConflictError, InputError, LockedError
+from supervision_kit.core.state import answers_digest
+from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import ANSWER_MIME, META, open_record, read_answers
+from supervision_kit.record import fill, finalize
+from supervision_kit.signoff import add_addendum, history, sign, verify
 from tests.helpers import load_json, run_cli
 
 ANSWERS = {"story": "We met in the office.\nIt went <b>well</b>.", "mood": 4,
@@ -58,7 +53,7 @@ def test_both_signatures_lock_the_record(filled):
     assert first["answers_sha256"] == answers_digest(read_answers(filled)["answers"])[0]
     assert set(first["prompts"]) == set(ANSWERS)
     assert sign(filled, "supervisor", "S. Test")["locked"]
-    assert lock_state(filled)["locked"]
+    assert open_record(filled).locked
     with pytest.raises(LockedError, match="locked"):
         fill(filled, {"story": "a late change"})
     with pytest.raises(LockedError):
@@ -129,7 +124,8 @@ def test_edit_of_only_the_shown_markdown_is_caught(locked):
 def test_live_notebook_edit_is_caught_without_finalize(locked):
     # an answer output edited into a notebook that was saved while open (never finalized)
     nb = load_json(locked)
-    from supervision_kit.record import answer_output, prompt_index
+    from supervision_kit.core.mirror import answer_output
+    from supervision_kit.core.workbook import prompt_index
 
     prompt = prompt_index(nb)["mood"]
     t = jr.read_journal(journal_path(locked)).answers()["mood"]["t"]
@@ -272,8 +268,8 @@ def test_sign_panel_buttons_sign_and_lock(filled):
     pytest.importorskip("ipywidgets")
     import ipywidgets as W
 
-    from supervision_kit.signoff import signoff_panel
-    from supervision_kit.widgets import Workbook
+    from supervision_kit.kernel.form import Workbook
+    from supervision_kit.kernel.panels import signoff_panel
 
     wb = Workbook(filled)
     try:
@@ -284,11 +280,11 @@ def test_sign_panel_buttons_sign_and_lock(filled):
                    for w in row.children if isinstance(w, W.Button)]
         assert [b.description for b in buttons] == ["Sign as worker", "Sign as supervisor"]
         buttons[0].click()
-        ev = lock_state(filled)["signed"]["worker"]
+        ev = open_record(filled).state.signed["worker"]
         assert ev["name"] == "W. Test"  # prefilled from the workbook
         assert read_answers(filled)["answers"]["story"] == "Typed just before signing."
         buttons[1].click()
-        assert lock_state(filled)["locked"] and wb.locked
+        assert open_record(filled).locked and wb.locked
         assert all(b.disabled for b in buttons)
         assert wb.fields["story"].widget.disabled
         assert verify(filled).ok

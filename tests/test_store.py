@@ -3,8 +3,8 @@ import stat
 
 import pytest
 
-from supervision_kit.errors import InputError
-from supervision_kit.store import (
+from supervision_kit.core.errors import InputError
+from supervision_kit.core.store import (
     atomic_write,
     check_date,
     check_id,

@@ -8,9 +8,9 @@ import stat
 import pytest
 
 import supervision_kit
+from supervision_kit.core.store import journal_path
 from supervision_kit.record import fill, finalize
-from supervision_kit.store import journal_path
-from supervision_kit.table import INDEX_FORMAT, INDEX_NAME, load_store, sessions, wide
+from supervision_kit.table.index import INDEX_FORMAT, INDEX_NAME, load_store, sessions, wide
 from tests.helpers import run_cli
 
 
@@ -266,14 +266,3 @@ def test_inconsistent_index_is_rebuilt(store, mixed_store):
     df = load_store(store)
     assert df["value"].tolist() == good["value"].tolist()
     assert "wrong" not in df["value"].tolist()
-
-
-def test_fast_answer_pass_matches_record(store, mixed_store):
-    from supervision_kit.record import load_notebook, notebook_answers
-    from supervision_kit.table import _answers
-
-    finalize(mixed_store["other"])
-    for key in ("done", "other", "open"):
-        nb = load_notebook(mixed_store[key])
-        assert _answers(nb) == {pid: a["v"] for pid, a in notebook_answers(nb).items()}
-    assert _answers(load_notebook(mixed_store["done"]))["wellbeing"] == "Better week"

@@ -6,18 +6,17 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from supervision_kit.generate import template_names
-from supervision_kit.prompts import load_prompt_set
-from supervision_kit.record import (
+from supervision_kit.core.prompts import load_prompt_set
+from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import (
     ANSWER_MIME,
     META,
-    fill,
-    finalize,
     load_notebook,
     prompt_index,
     read_answers,
 )
-from supervision_kit.store import journal_path
+from supervision_kit.generate.render import template_names
+from supervision_kit.record import fill, finalize
 
 TEMPLATES = template_names()
 

@@ -8,9 +8,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from supervision_kit import journal as jr
-from supervision_kit.record import ANSWER_MIME, META, fill, read_answers
-from supervision_kit.store import journal_path
+from supervision_kit.core import journal as jr
+from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import ANSWER_MIME, META, read_answers
+from supervision_kit.record import fill
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -134,7 +135,7 @@ def test_invalid_input_is_not_saved_and_is_reported(kinds_workbook):
 
 
 def test_kernel_marks_the_workbook_open_and_clears_it_on_close(kinds_workbook):
-    from supervision_kit.record import kernel_marker, open_in_kernel
+    from supervision_kit.core.markers import kernel_marker, open_in_kernel
 
     with Kernel(kinds_workbook) as k:
         assert open_in_kernel(kinds_workbook)

@@ -13,10 +13,16 @@ from nbclient import NotebookClient
 from nbformat.sign import NotebookNotary
 
 from supervision_kit import workshop as ws
-from supervision_kit.errors import ConflictError, InputError, WorkbookError
-from supervision_kit.prompts import templates_dir
-from supervision_kit.record import META, load_notebook, notebook_answers, prompt_index, read_answers
-from supervision_kit.store import journal_path
+from supervision_kit.core.errors import ConflictError, InputError, WorkbookError
+from supervision_kit.core.prompts import templates_dir
+from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import (
+    META,
+    load_notebook,
+    notebook_answers,
+    prompt_index,
+    read_answers,
+)
 from tests.helpers import run_cli, source
 
 pytestmark = pytest.mark.timeout(180)
@@ -174,7 +180,7 @@ def test_collect_merges_workbooks_journals_and_downloads(tmp_path, no_binder):
     assert row["value"] == 2 and row["kind"] == "scale" and row["section"] == "debrief"
     assert any("notes.ipynb" in s for s in df.attrs["skipped"])
     # a participant's downloaded copy, alone in the facilitator's inbox folder
-    from supervision_kit.widgets import Workbook
+    from supervision_kit.kernel.form import Workbook
 
     wb = Workbook(out / "grp-a-01-workshop.ipynb")
     name, data = ws.download_copy(wb)
@@ -256,7 +262,7 @@ def test_public_host_detection(monkeypatch, no_binder):
 
 def test_public_host_refuses_non_workshop_workbooks(tmp_path, make_workbook, monkeypatch,
                                                     no_binder, capsys):
-    from supervision_kit.widgets import open_workbook
+    from supervision_kit.kernel import open_workbook
 
     session = make_workbook(case="demo-01")
     ws.generate("the-quiet-room", tmp_path / "ws", participants=1)
@@ -310,7 +316,7 @@ def _answers_for(prompts):
 
 
 def test_download_delete_server_copy_resume_from_download(tmp_path, monkeypatch, no_binder):
-    from supervision_kit.widgets import open_workbook
+    from supervision_kit.kernel import open_workbook
 
     server = tmp_path / "session-1"
     ws.generate("saturday-football", server, participants=12)
@@ -345,7 +351,7 @@ def test_download_delete_server_copy_resume_from_download(tmp_path, monkeypatch,
 
 
 def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
-    from supervision_kit.widgets import open_workbook
+    from supervision_kit.kernel import open_workbook
 
     ws.generate("saturday-football", tmp_path / "ws", participants=2)
     monkeypatch.chdir(tmp_path / "ws")
@@ -374,7 +380,7 @@ def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
 def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_binder):
     import IPython.display
 
-    from supervision_kit.widgets import open_workbook
+    from supervision_kit.kernel import open_workbook
 
     ws.generate("the-quiet-room", tmp_path / "ws", participants=1)
     monkeypatch.chdir(tmp_path / "ws")

@@ -29,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from supervision_kit.journal import read_journal
-from supervision_kit.record import kernel_marker
-from supervision_kit.store import journal_path
+from supervision_kit.core.journal import read_journal
+from supervision_kit.core.markers import kernel_marker
+from supervision_kit.core.store import journal_path
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
@@ -358,7 +358,7 @@ def page(context, shots_dir, request) -> Iterator[Any]:
 @pytest.fixture
 def lab_workbook(lab, request) -> Callable[..., Path]:
     """Generate a workbook inside the server's root (fixture template ``kinds`` by default)."""
-    from supervision_kit.generate import new_workbook
+    from supervision_kit.generate.render import new_workbook
     from tests.helpers import FIXTURE_TEMPLATES
 
     def make(case: str | None = None, template: str = "kinds", **kw: Any) -> Path:

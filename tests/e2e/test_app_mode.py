@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from supervision_kit.app import voila_command
+from supervision_kit.launch.app import voila_command
 from tests.e2e.conftest import cli_answers, free_port, isolated_env, stop, wait_journal
 
 ANSWER = "Steadier than last month; the new duty rota helps. Still tired on Fridays."

@@ -9,7 +9,7 @@ import time
 
 from playwright.sync_api import expect
 
-from supervision_kit.journal import DebouncedWriter
+from supervision_kit.core.journal import DebouncedWriter
 from tests.e2e.conftest import REPORT, cli_answers, journal_answers, kernel_pid
 
 # The writer flushes at the latest max_wait after the first unsaved change, even while typing

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from supervision_kit.record import load_notebook, prompt_index
+from supervision_kit.core.workbook import load_notebook, prompt_index
 from tests.helpers import run_cli
 
 

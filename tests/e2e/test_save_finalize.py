@@ -6,7 +6,7 @@ import json
 
 from playwright.sync_api import expect
 
-from supervision_kit.record import ANSWER_MIME, META, load_notebook
+from supervision_kit.core.workbook import ANSWER_MIME, META, load_notebook
 from tests.e2e.conftest import cli_answers, wait_journal
 from tests.e2e.test_capture import radio
 from tests.helpers import run_cli

@@ -12,21 +12,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import ConflictError
-from .prompts import templates_dir
+from ..core.errors import ConflictError
+from ..core.prompts import templates_dir
 
 MARKER = ".supervision-kit-demo"
-COMPONENTS = ["active_listening", "trust_building", "empathy", "respect", "collaboration"]
-METHODS = ["relationship", "assessment", "planning", "evidence_based", "strengths", "cultural",
-           "interdisciplinary", "technology", "ethics", "evaluation"]
 
 
 def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> list[Path]:
     """Create the demo store (idempotent unless ``reset``); return its workbooks, oldest first."""
     import yaml
 
-    from .generate import new_workbook
-    from .record import fill, finalize, load_notebook, prompt_index
+    from ..core.workbook import load_notebook, prompt_index
+    from ..generate.render import new_workbook
+    from ..record.fill import fill
+    from ..record.finalize import finalize
 
     root = Path(store)
     if root.exists() and any(root.iterdir()):
@@ -43,12 +42,12 @@ def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> l
                                 date=s["date"], focus=s.get("focus", ""),
                                 template=s.get("template", "session"), store=root)
             prompts = prompt_index(load_notebook(path))
-            fill(path, _answers(s, prompts))
+            fill(path, _answers(s, prompts, data))
             if not s.get("open"):
                 finalize(path)
             made.append(path)
     # the progress review of the long case, executed so its charts are in the notebook
-    from .progress_report import make_progress
+    from ..progress.report import make_progress
 
     last = data["cases"]["demo-01"]["sessions"][-1]["date"]
     made.append(make_progress("demo-01", store=root, date=last)["notebook"])
@@ -56,43 +55,65 @@ def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> l
     return made
 
 
-def _answers(s: dict[str, Any], prompts: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Turn one session's compact demo spec into {prompt_id: value}."""
+def _matches(prompt: dict[str, Any], want: dict[str, Any]) -> bool:
+    return all(prompt.get(k) == v if not isinstance(v, dict)
+               else isinstance(prompt.get(k), dict)
+               and all(prompt[k].get(kk) == vv for kk, vv in v.items())
+               for k, v in want.items())
+
+
+def _answers(s: dict[str, Any], prompts: dict[str, dict[str, Any]],
+             data: dict[str, Any]) -> dict[str, Any]:
+    """Turn one session's compact demo spec into {prompt_id: value}, through the ``fields``
+    table of demo.yaml (annotations, or prompt ids named in the data)."""
     a: dict[str, Any] = dict(s.get("text", {}))
-    for key, suffix in (("rating", "_rating"), ("rating_sup", "_rating_sup")):
-        for comp, value in zip(COMPONENTS, s.get(key, []), strict=False):
-            a[f"cc_{comp}{suffix}"] = value
-    if "methods" in s:
-        options = prompts["cw_methods_used"]["options"]
-        a["cw_methods_used"] = [options[i] for i in s["methods"]]
-        for i in s["methods"]:
-            a[f"cw_{METHODS[i]}_rating"] = s["method_rating"]
-    for key in ("session_rating", "outcome_score", "duration_minutes"):
-        if key in s:
-            a[key] = s[key]
+    fields = data["fields"]
+    for key, how in fields.items():
+        if key not in s:
+            continue
+        value = s[key]
+        if "rates" in how:  # a list (one per rated item, in order) or one value for all
+            rated = [pid for pid, p in prompts.items() if _matches(p, {"rates": how["rates"]})]
+            if "only" in how:  # only the items picked (by index) under another key
+                picks = s.get(how["only"], [])
+                rated = [rated[i] for i in picks if i < len(rated)]
+                value = [value] * len(rated)
+            for pid, v in zip(rated, value if isinstance(value, list) else [], strict=False):
+                a[pid] = v
+        elif "annotation" in how:
+            for pid, p in prompts.items():
+                if _matches(p, how["annotation"]):
+                    a[pid] = value
+        elif "carry" in how:
+            for pid, p in prompts.items():
+                if (p.get("carry") or {}).get("as") == how["carry"]:
+                    a[pid] = [dict(row, **how.get("add", {})) for row in value]
+        elif "prompt" in how and how["prompt"] in prompts:
+            pid = how["prompt"]
+            a[pid] = ([prompts[pid]["options"][i] for i in value] if how.get("pick") == "options"
+                      else value)
     if "outcome_score" in s:
-        a["outcome_measure"] = "Family wellbeing checklist (fictional, 0-30)"
+        for pid, p in prompts.items():
+            if p.get("outcome") == "name":
+                a[pid] = data["outcome_name"]
     if "dilemma" in s:
-        a["eth_dilemma"] = s["dilemma"]
-        for check in ("eth_consent", "eth_confidentiality", "eth_autonomy", "eth_data_use"):
-            a[check] = prompts[check]["options"][0]
-    if "goals" in s:
-        a["goals"] = [dict(g, weight=1) for g in s["goals"]]
-    if "actions" in s:
-        a["actions"] = s["actions"]
-    for key, pid in (("exchanges", "pr_exchanges"), ("options_table", "eth_options"),
-                     ("principles_table", "eth_principles")):
-        if key in s:
-            a[pid] = s[key]
-    # carry-forward prompts made from the previous session: mark actions, score goals
+        for pid in data.get("first_option_with_dilemma", []):
+            if pid in prompts:
+                a[pid] = prompts[pid]["options"][0]
+    # review prompts made from the previous session: mark items, score goals
     goals = s.get("goals", [])
-    for pid in prompts:
-        if pid.startswith("cf_action_"):
-            a[pid] = "Done" if pid != "cf_action_1_status" or s.get("open") else "Partly done"
-        elif pid.startswith("cf_goal_"):
-            n = int(pid.split("_")[2]) - 1
-            scores = [g["attainment"] for g in goals] or s.get("goal_scores", [])
-            a[pid] = scores[n] if n < len(scores) else 0
+    scores = [g["attainment"] for g in goals] or s.get("goal_scores", [])
+    n_goal = n_item = 0
+    for pid, p in prompts.items():
+        carried = p.get("carried")
+        if not isinstance(carried, dict):
+            continue
+        if carried.get("review") == "gas":
+            a[pid] = scores[n_goal] if n_goal < len(scores) else 0
+            n_goal += 1
+        else:
+            a[pid] = "Partly done" if n_item == 0 and not s.get("open") else "Done"
+            n_item += 1
     return {k: v for k, v in a.items() if k in prompts}
 
 
@@ -102,7 +123,7 @@ def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool =
     open workbook. Returns that workbook's path."""
     made = build_demo_store(store, reset=reset)
     root = Path(store)
-    from .record import META, load_notebook
+    from ..core.workbook import META, load_notebook
 
     in_progress = [p for p in made if "finalized" not in load_notebook(p)["metadata"][META]
                    and p.name.endswith("-session.ipynb")]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import pickle
 import stat
@@ -26,26 +27,28 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import KitError
-from .prompts import is_answered
-from .store import JOURNAL_SUFFIX, check_id, store_root
+from ..core.errors import KitError
+from ..core.prompts import is_answered
+from ..core.store import JOURNAL_SUFFIX, check_id, store_root
+from ..core.workbook import META, meaning, open_record
 
 if TYPE_CHECKING:
     import pandas as pd
 
 INDEX_NAME = ".supervision-kit-index.pickle"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 PROGRESS_MIN = 300  # show a progress bar above this many workbooks to (re)read
-META = "supervision_kit"
 INFO_KEYS = ("case_id", "session_date", "template", "template_version", "worker", "supervisor",
              "id")
-# per-workbook columns of the index (INFO_KEYS in order, then finalized)
-BOOK = ("case", "date", "template", "version", "worker", "supervisor", "workbook", "finalized")
-COLUMNS = ["case", "date", "template", "version", "worker", "supervisor", "workbook", "section",
-           "prompt_id", "kind", "role", "value", "context", "finalized", "path"]
+# per-workbook columns of the index (INFO_KEYS in order, then the record kind and finalized)
+BOOK = ("case", "date", "template", "version", "worker", "supervisor", "workbook", "record",
+        "finalized")
+COLUMNS = ["case", "date", "template", "version", "worker", "supervisor", "workbook", "record",
+           "section", "prompt_id", "kind", "role", "meaning", "value", "context", "finalized",
+           "path"]
 
 Key = list[int | None]  # [ipynb mtime_ns, size, journal mtime_ns, size] (None: missing)
-Desc = tuple[Any, Any, Any, Any]  # one row's prompt: (prompt_id, section, kind, role)
+Desc = tuple[Any, Any, Any, Any, Any]  # a row's prompt: (id, section, kind, role, meaning JSON)
 
 
 def load_store(
@@ -54,6 +57,7 @@ def load_store(
     case: str | None = None,
     progress: bool | None = None,
     cache: bool = True,
+    private: bool = False,
 ) -> pd.DataFrame:
     """All answers in the store: one row per workbook × answered prompt.
 
@@ -64,6 +68,8 @@ def load_store(
     ``df.attrs["skipped"]`` lists ``{"path", "error"}`` for every file that could not be read.
     ``progress`` shows a tqdm bar on stderr (default: when more than 300 workbooks need
     reading and stderr is a terminal). ``cache=False`` neither reads nor writes the index.
+    Answers to prompts marked ``private`` (wellbeing, personal impact) are left out unless
+    ``private=True``.
     """
     root = store_root(store)
     if case is not None:
@@ -71,10 +77,19 @@ def load_store(
     gc_on = gc.isenabled()
     gc.disable()  # many small containers, no cycles: collections would only slow the read
     try:
-        return _load(root, case, progress, cache)
+        df = _load(root, case, progress, cache)
     finally:
         if gc_on:
             gc.enable()
+    if not private and len(df):
+        keep = ~df["meaning"].map(_is_private, na_action="ignore").fillna(False).astype(bool)
+        if not keep.all():
+            df = df[keep.to_numpy()].reset_index(drop=True)
+    return df
+
+
+def _is_private(m: Any) -> bool:
+    return isinstance(m, dict) and bool(m.get("private"))
 
 
 def _load(root: Path, case: str | None, progress: bool | None, cache: bool) -> pd.DataFrame:
@@ -183,36 +198,31 @@ def _bar(items: list[str], show: bool) -> Any:
 
 
 def _extract(path: str, key: Key, link: bool, intern: dict[Desc, Desc]) -> dict[str, Any]:
-    """One workbook's entry: its BOOK values and answered rows (or the error)."""
-    from .record import _merged, load_notebook
-
+    """One workbook's entry, read by the core's read rule: its BOOK values and answered rows
+    (or the error)."""
     try:
-        nb = None if link else _fast_load(path)
-        if nb is None:
-            nb = load_notebook(path)  # words the error (symbolic links are refused there)
-        meta = nb["metadata"][META]
-        finalized = meta.get("finalized")
-        if key[2] is None or _before(key[2], finalized):
-            merged = _answers(nb)  # nothing in the journal that finalize did not write
-        else:
-            merged = {pid: a["v"] for pid, a in _merged(Path(path), nb).items()}
-        book = (*map(meta.get("workbook", {}).get, INFO_KEYS), bool(finalized))
-        prompts = {p["id"]: (p, s["id"]) for s in meta["prompt_set"].get("sections", [])
-                   for p in s.get("prompts", [])}
+        if link:
+            raise KitError(f"{path}: is a symbolic link; skipped")
+        rec = open_record(path)
+        meta = rec.nb["metadata"][META]
+        book = (*map(rec.info.get, INFO_KEYS), rec.template.get("kind", "worksheet"),
+                bool(meta.get("finalized")))
+        merged = rec.answers
         descs: list[Desc] = []
         values: list[Any] = []
         context: dict[int, Any] = {}
-        for pid in [*(p for p in prompts if p in merged), *(p for p in merged if p not in prompts)]:
-            v = merged[pid]
+        for pid, v in merged.items():
             if not is_answered(v):
                 continue
-            if pid in prompts:
-                p, section = prompts[pid]
-                d = (pid, section, p.get("kind"), p.get("role", "worker"))
+            p = rec.prompts.get(pid)
+            if p is not None:
+                m = meaning(p)
+                d = (pid, p["section"], p.get("kind"), p.get("role", "worker"),
+                     json.dumps(m, sort_keys=True) if m else None)
                 if isinstance(p.get("context"), dict):
                     context[len(values)] = p["context"]
             else:
-                d = (pid, None, None, None)
+                d = (pid, None, None, None, None)
             descs.append(intern.setdefault(d, d))  # one shared tuple per prompt
             values.append(v)
     except KitError as exc:
@@ -220,42 +230,6 @@ def _extract(path: str, key: Key, link: bool, intern: dict[Desc, Desc]) -> dict[
     except (ValueError, TypeError, KeyError, AttributeError) as exc:  # malformed metadata
         return {"error": f"{path}: unexpected workbook structure: {exc!r}"}
     return {"book": book, "prompts": descs, "values": values, "context": context}
-
-
-def _answers(nb: dict[str, Any]) -> dict[str, Any]:
-    """id -> value mirrored into the outputs: ``record.notebook_answers`` in one pass, values
-    only (the hot loop of a cold read)."""
-    from .record import ANSWER_MIME
-
-    found: dict[str, Any] = {}
-    for c in nb["cells"]:
-        if c.get("cell_type") != "code":
-            continue
-        sk = c.get("metadata", {}).get(META)
-        if not isinstance(sk, dict) or "prompt" not in sk:
-            continue
-        for out in c.get("outputs", []):
-            data = out.get("data", {}).get(ANSWER_MIME)
-            if isinstance(data, dict) and isinstance(data.get("id"), str):
-                v = data.get("value")
-                if v is not None:
-                    found[data["id"]] = v
-    return found
-
-
-def _fast_load(path: str) -> dict[str, Any] | None:
-    """The notebook when it is plainly one of ours; None sends it to load_notebook."""
-    import json
-
-    try:
-        with open(path, "rb") as fh:
-            nb = json.loads(fh.read())
-        meta = nb["metadata"][META]
-        if isinstance(nb["cells"], list) and isinstance(meta["prompt_set"], dict):
-            return nb
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
 
 
 def _before(mtime_ns: int, finalized: Any, margin_s: float = 2.0) -> bool:
@@ -385,7 +359,7 @@ def _valid(data: Any) -> bool:
     if total and (codes.min() < 0 or codes.max() >= len(prompts)):
         return False
     scalar = (str, int, float)
-    if not all(isinstance(d, tuple) and len(d) == 4
+    if not all(isinstance(d, tuple) and len(d) == 5
                and all(x is None or isinstance(x, scalar) for x in d) for d in prompts):
         return False
     if not all(type(i) is int and 0 <= i < total for i in context):
@@ -441,9 +415,10 @@ def _frame(root: Path, data: dict[str, Any]) -> pd.DataFrame:
     def book(key: str) -> Any:  # one value per workbook, repeated for its rows
         return repeat(obj(books[key])[live], rep)
 
-    prompts = np.empty((len(data["prompts"]), 4), dtype=object)
+    prompts = np.empty((len(data["prompts"]), 5), dtype=object)
     for i, d in enumerate(data["prompts"]):
         prompts[i] = d
+        prompts[i, 4] = json.loads(d[4]) if d[4] else {}
     context = np.full(len(codes), None, dtype=object)
     for i, c in data["context"].items():
         context[i] = c
@@ -459,10 +434,12 @@ def _frame(root: Path, data: dict[str, Any]) -> pd.DataFrame:
         "worker": book("worker"),
         "supervisor": book("supervisor"),
         "workbook": book("workbook"),
+        "record": book("record"),
         "section": repeat(prompts[:, 1], codes),
         "prompt_id": repeat(prompts[:, 0], codes),
         "kind": repeat(prompts[:, 2], codes),
         "role": repeat(prompts[:, 3], codes),
+        "meaning": repeat(prompts[:, 4], codes),
         "value": obj(data["values"]),
         "context": context,
         "finalized": np.array(books["finalized"], dtype=bool)[live][rep],

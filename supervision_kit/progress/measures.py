@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from ..core.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,12 +28,7 @@ GAS_FORMULA = "T = 50 + 10·Σ(wᵢxᵢ) / √((1−ρ)·Σwᵢ² + ρ·(Σwᵢ)
 RCI_FORMULA = "RCI = (post − pre) / √(2·SE²),  SE = SD·√(1 − r);  |RCI| > 1.96 is reliable change"
 RCI_CRITICAL = 1.96
 
-COMPONENTS = ("active_listening", "trust_building", "empathy", "respect", "collaboration")
-METHODS = (
-    "relationship", "assessment", "planning", "evidence_based", "strengths", "cultural",
-    "interdisciplinary", "technology", "ethics", "evaluation",
-)
-SESSION_TEMPLATES = ("session",)
+SESSION = "session"  # the record kind (prompt-set annotation) of supervision sessions
 
 
 # ---------------------------------------------------------------- measures
@@ -215,26 +210,30 @@ def supervision_frequency(
 
 
 # ---------------------------------------------------------------- DataFrame builders
+#
+# Every builder reads the ``meaning`` column (the prompt set's annotations, see
+# docs/architecture.md), never prompt ids or template names: a fork that renames its prompts
+# keeps its charts.
 
 
-def case_sessions(df: pd.DataFrame, case: str | None = None,
-                  templates: Sequence[str] = SESSION_TEMPLATES) -> pd.DataFrame:
-    """Rows of one case's session workbooks (all cases when ``case`` is None), by date."""
-    sel = df["template"].isin(list(templates))
+def case_sessions(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
+    """Rows of one case's session records (all cases when ``case`` is None), by date."""
+    sel = df["record"] == SESSION
     if case is not None:
         sel &= df["case"] == case
     return df[sel].sort_values(["date", "path"], kind="stable")
 
 
-def _per_workbook(rows: pd.DataFrame) -> list[tuple[Any, str, dict[str, Any], dict[str, Any]]]:
-    """[(date, path, {prompt_id: value}, {prompt_id: context})] in date order."""
+Book = tuple[Any, str, list[tuple[dict[str, Any], Any, dict[str, Any]]]]
+
+
+def _per_workbook(rows: pd.DataFrame) -> list[Book]:
+    """[(date, path, [(meaning, value, context)])] in date order."""
     out = []
     for (date, path), g in rows.groupby(["date", "path"], sort=True):
-        ctx = {}
-        if "context" in g:
-            ctx = {p: c for p, c in zip(g["prompt_id"], g["context"], strict=True)
-                   if isinstance(c, dict)}
-        out.append((date, path, dict(zip(g["prompt_id"], g["value"], strict=True)), ctx))
+        items = [(m if isinstance(m, dict) else {}, v, c if isinstance(c, dict) else {})
+                 for m, v, c in zip(g["meaning"], g["value"], g["context"], strict=True)]
+        out.append((date, path, items))
     return out
 
 
@@ -250,35 +249,42 @@ def _num(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _rows(value: Any) -> list[dict[str, Any]]:
+    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
+
+
 def goal_scores(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
     """Every goal score per session: date, path, goal, score, weight, source.
 
-    Scores come from the ``attainment`` column of the session's ``goals`` table and from
-    the carry-forward ``cf_goal_N_score`` answers (goal text and weight from the carried
-    goal). A goal scored both ways in one session counts once, the carry-forward score winning.
+    Scores come from review prompts of carried goals (annotation ``carried`` with review
+    ``gas``) and from the score column of goal tables (``carry`` with review ``gas`` and a
+    ``score`` column). A goal scored both ways in one session counts once, the review winning.
     Missing or non-positive weights count as 1.
     """
     import pandas as pd
 
     rows = []
-    for date, path, answers, ctx in _per_workbook(case_sessions(df, case)):
+    for date, path, items in _per_workbook(case_sessions(df, case)):
         seen: dict[str, dict[str, Any]] = {}
-        for pid, value in answers.items():
-            if not (pid.startswith("cf_goal_") and pid.endswith("_score")):
+        for m, value, ctx in items:
+            c = m.get("carried")
+            if not (isinstance(c, dict) and c.get("review") == "gas"):
                 continue
-            score = _num(value)
-            goal = (ctx.get(pid) or {}).get("goal") or {}
-            name = str(goal.get("goal") or pid)
-            if score is not None and -2 <= score <= 2:
-                seen[_key(name)] = _goal_row(date, path, name, score, goal.get("weight"),
+            score, item = _num(value), ctx.get("item") or {}
+            name = str(item.get(c.get("text", "")) or "").strip()
+            if score is not None and -2 <= score <= 2 and name:
+                seen[_key(name)] = _goal_row(date, path, name, score, item.get(c.get("weight")),
                                              "carried forward")
-        for g in answers.get("goals") or []:
-            if not isinstance(g, dict):
+        for m, value, _ctx in items:
+            c = m.get("carry")
+            if not (isinstance(c, dict) and c.get("review") == "gas" and c.get("score")):
                 continue
-            score, name = _num(g.get("attainment")), str(g.get("goal") or "").strip()
-            if score is None or not name or not -2 <= score <= 2 or _key(name) in seen:
-                continue
-            seen[_key(name)] = _goal_row(date, path, name, score, g.get("weight"), "goals table")
+            for g in _rows(value):
+                score, name = _num(g.get(c["score"])), str(g.get(c["text"]) or "").strip()
+                if score is None or not name or not -2 <= score <= 2 or _key(name) in seen:
+                    continue
+                seen[_key(name)] = _goal_row(date, path, name, score, g.get(c.get("weight")),
+                                             "goals table")
         rows.extend(seen.values())
     cols = ["date", "path", "goal", "score", "weight", "source"]
     return pd.DataFrame(rows, columns=cols)
@@ -309,104 +315,113 @@ def gas_by_session(df: pd.DataFrame, case: str | None = None, rho: float = 0.3) 
 
 
 def ratings(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
-    """Component and method ratings over time: date, group, item, rater, rating.
-
-    ``group`` is "client-centred" (``cc_<c>_rating`` self, ``cc_<c>_rating_sup`` supervisor)
-    or "casework method" (``cw_<m>_rating``, and ``_sup`` if a template adds one).
-    """
+    """Practice ratings over time: date, group, item, rater, rating (prompts annotated
+    ``rates: {group, item, rater}``; rater is "self" or "supervisor")."""
     import pandas as pd
 
-    names = {}
-    for group, prefix, items in (("client-centred", "cc", COMPONENTS),
-                                 ("casework method", "cw", METHODS)):
-        for item in items:
-            names[f"{prefix}_{item}_rating"] = (group, item, "self")
-            names[f"{prefix}_{item}_rating_sup"] = (group, item, "supervisor")
-    rows = case_sessions(df, case)
-    rows = rows[rows["prompt_id"].isin(list(names))]
     out = []
-    for date, pid, value in zip(rows["date"], rows["prompt_id"], rows["value"], strict=True):
-        v = _num(value)
-        if v is not None:
-            group, item, rater = names[pid]
-            out.append({"date": date, "group": group, "item": item, "rater": rater, "rating": v})
+    for date, _path, items in _per_workbook(case_sessions(df, case)):
+        for m, value, _ctx in items:
+            r = m.get("rates")
+            v = _num(value)
+            if isinstance(r, dict) and v is not None:
+                out.append({"date": date, "group": str(r.get("group")), "item": str(r.get("item")),
+                            "rater": str(r.get("rater")), "rating": v})
     return pd.DataFrame(out, columns=["date", "group", "item", "rater", "rating"])
 
 
 def outcomes(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
     """Outcome scores per session: date, measure, score.
 
-    ``outcome_score`` under the name in ``outcome_measure`` (a measure the user is licensed
-    to use), and the kit's own ``session_rating`` (0–10) as "Session rating".
+    The prompt annotated ``outcome: score`` under the name in the one annotated
+    ``outcome: name`` (a measure the user is licensed to use), and the kit's own rating
+    (``outcome: session_rating``, 0–10) as "Session rating".
     """
     import pandas as pd
 
     out = []
-    for date, _path, answers, _ctx in _per_workbook(case_sessions(df, case)):
-        score = _num(answers.get("outcome_score"))
+    for date, _path, items in _per_workbook(case_sessions(df, case)):
+        kinds = {m.get("outcome"): v for m, v, _c in items if m.get("outcome")}
+        score = _num(kinds.get("score"))
         if score is not None:
-            name = str(answers.get("outcome_measure") or "").strip() or "Outcome score"
+            name = str(kinds.get("name") or "").strip() or "Outcome score"
             out.append({"date": date, "measure": name, "score": score})
-        rating = _num(answers.get("session_rating"))
+        rating = _num(kinds.get("session_rating"))
         if rating is not None:
             out.append({"date": date, "measure": "Session rating", "score": rating})
     return pd.DataFrame(out, columns=["date", "measure", "score"])
 
 
-def worker_sessions(df: pd.DataFrame, worker: str | None = None,
-                    templates: Sequence[str] = SESSION_TEMPLATES) -> list[tuple[Any, Any]]:
-    """``[(date, duration_minutes or None)]`` for every session workbook of a worker."""
-    sel = df["template"].isin(list(templates))
+def worker_sessions(df: pd.DataFrame, worker: str | None = None) -> list[tuple[Any, Any]]:
+    """``[(date, minutes or None)]`` for every session record of a worker (the prompt
+    annotated ``duration: minutes``)."""
+    sel = df["record"] == SESSION
     if worker is not None:
         sel &= df["worker"] == worker
-    rows = df[sel]
     out = []
-    for (date, _path), g in rows.groupby(["date", "path"], sort=True):
-        mins = g.loc[g["prompt_id"] == "duration_minutes", "value"]
-        out.append((date, _num(mins.iloc[0]) if len(mins) else None))
+    for date, _path, items in _per_workbook(df[sel]):
+        mins = [v for m, v, _c in items if m.get("duration") == "minutes"]
+        out.append((date, _num(mins[0]) if mins else None))
     return out
 
 
 def action_status(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
-    """Every agreed action and its latest status: agreed, action, owner, due, status, reviewed.
+    """Every agreed item reviewed by status (actions, and any other status-carried log) and
+    its latest status: agreed, kind, action, owner, due, status, reviewed.
 
-    Status comes from the carry-forward ``cf_action_N_status`` answers of later sessions,
-    matched by the carried action's text; actions never reviewed are "Open".
+    Items come from tables annotated ``carry`` with review ``status``; status from the review
+    prompts of later sessions, matched by the item's text; never reviewed means "Open".
     """
     import pandas as pd
 
-    acts: dict[str, dict[str, Any]] = {}
-    for date, _path, answers, ctx in _per_workbook(case_sessions(df, case)):
-        for pid, value in answers.items():
-            if pid.startswith("cf_action_") and pid.endswith("_status"):
-                a = (ctx.get(pid) or {}).get("action") or {}
-                key = _key(str(a.get("action") or ""))
+    acts: dict[tuple[str, str], dict[str, Any]] = {}
+    for date, _path, items in _per_workbook(case_sessions(df, case)):
+        for m, value, ctx in items:
+            c = m.get("carried")
+            if isinstance(c, dict) and c.get("review") == "status":
+                item = ctx.get("item") or {}
+                key = (str(c.get("as")), _key(str(item.get(c.get("text", "")) or "")))
                 if key in acts:
                     acts[key].update(status=str(value), reviewed=date)
-        for a in answers.get("actions") or []:
-            if isinstance(a, dict) and str(a.get("action") or "").strip():
-                key = _key(str(a["action"]))
-                acts.setdefault(key, {
-                    "agreed": date, "action": str(a["action"]), "owner": a.get("owner"),
-                    "due": a.get("due"), "status": "Open", "reviewed": None})
-    cols = ["agreed", "action", "owner", "due", "status", "reviewed"]
+        for m, value, _ctx in items:
+            c = m.get("carry")
+            if not (isinstance(c, dict) and c.get("review") == "status"):
+                continue
+            extra = list(c.get("context", []))
+            for a in _rows(value):
+                text = str(a.get(c["text"]) or "").strip()
+                if text:
+                    acts.setdefault((str(c["as"]), _key(text)), {
+                        "agreed": date, "kind": str(c["as"]), "action": text,
+                        "owner": a.get(extra[0]) if extra else None,
+                        "due": a.get(extra[1]) if len(extra) > 1 else None,
+                        "status": "Open", "reviewed": None})
+    cols = ["agreed", "kind", "action", "owner", "due", "status", "reviewed"]
     return pd.DataFrame(list(acts.values()), columns=cols)
 
 
 def goal_summary(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
     """Every goal set for the case with its latest score: set, goal, expected, target_date,
-    weight, latest_score, scored."""
+    weight, latest_score, scored (tables annotated ``carry`` with review ``gas``)."""
     import pandas as pd
 
     goals: dict[str, dict[str, Any]] = {}
-    for date, _path, answers, _ctx in _per_workbook(case_sessions(df, case)):
-        for g in answers.get("goals") or []:
-            if isinstance(g, dict) and str(g.get("goal") or "").strip():
-                w = _num(g.get("weight"))
-                goals.setdefault(_key(str(g["goal"])), {
-                    "set": date, "goal": str(g["goal"]), "expected": g.get("expected"),
-                    "target_date": g.get("target_date"), "weight": w if w and w > 0 else 1.0,
-                    "latest_score": None, "scored": None})
+    for date, _path, items in _per_workbook(case_sessions(df, case)):
+        for m, value, _ctx in items:
+            c = m.get("carry")
+            if not (isinstance(c, dict) and c.get("review") == "gas"):
+                continue
+            extra = list(c.get("context", []))
+            for g in _rows(value):
+                text = str(g.get(c["text"]) or "").strip()
+                if text:
+                    w = _num(g.get(c.get("weight")))
+                    goals.setdefault(_key(text), {
+                        "set": date, "goal": text,
+                        "expected": g.get(extra[0]) if extra else None,
+                        "target_date": g.get(extra[1]) if len(extra) > 1 else None,
+                        "weight": w if w and w > 0 else 1.0,
+                        "latest_score": None, "scored": None})
     for r in goal_scores(df, case).itertuples():
         if _key(r.goal) in goals:
             goals[_key(r.goal)].update(latest_score=r.score, scored=r.date)

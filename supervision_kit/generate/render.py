@@ -15,22 +15,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .errors import ConflictError, InputError
-from .journal import now
-from .prompts import PromptSet, load_prompt_set, templates_dir
-from .record import META, escape_md
-from .store import (
-    FILE_MODE,
-    atomic_write,
-    check_date,
-    check_id,
-    journal_path,
-    make_private_dir,
-    store_root,
-    workbook_path,
-)
+from ..core.errors import ConflictError, InputError
+from ..core.formats import FORMAT
+from ..core.journal import now
+from ..core.notebook import write_notebook
+from ..core.prompts import PromptSet, load_prompt_set, templates_dir
+from ..core.store import check_date, check_id, journal_path, open_private, store_root, workbook_path
+from ..core.text import check_name, escape_md
+from ..core.workbook import META
 
-FORMAT = 1
 FOCUS_WORDS = ("reflection", "ethics", "skills", "planning")
 # Parameters the kernel needs; everything else (names) stays in metadata only.
 KERNEL_PARAMS = ("workbook_file", "case_id", "session_date", "template", "template_version")
@@ -78,7 +71,7 @@ def new_workbook(
     nb_tpl, prompt_set = load_template(template, templates)
     from .carry import carry_forward
 
-    carry = carry_forward(root / case_id, date) if prompt_set.name == "session" else None
+    carry = carry_forward(root / case_id, date) if prompt_set.carries_forward else None
     info = {
         "case_id": case_id,
         "session_date": date,
@@ -94,34 +87,23 @@ def new_workbook(
 
 def write_new(path: Path, nb: dict[str, Any], *, notary: Any = None,
               validate: bool = True) -> None:
-    """Sign (trusted on open) and write a workbook that must not exist yet, with its journal.
-
-    Batch callers pass one ``notary`` and validate the shared render once themselves.
-    """
-    import nbformat
-    from nbformat.sign import NotebookNotary
-
-    node = nbformat.from_dict(nb)
-    if validate:
-        nbformat.validate(node)
-    (notary or NotebookNotary()).sign(node)
-    make_private_dir(path.parent)
-    try:
-        atomic_write(path, json.dumps(node, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                     exclusive=True)
-    except FileExistsError:
-        raise ConflictError(f"{path} already exists; refusing to overwrite it") from None
-    # the (empty) journal exists from the start: it is also the workbook's lock file
-    os.close(os.open(journal_path(path), os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    """Write a workbook that must not exist yet, through the one notebook writer, with an empty
+    journal. Refuses when a journal (or lock) of an earlier workbook at this path is still
+    there: a new workbook never adopts someone's old answers or signatures."""
+    journal = journal_path(path)
+    if os.path.lexists(journal):
+        raise ConflictError(
+            f"{journal} already exists (the journal of an earlier workbook at this path); "
+            "move it away before making a new workbook here", path=journal)
+    write_notebook(path, nb, new=True, notary=notary, validate=validate)
+    fd = open_private(journal_path(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, "journal")
+    os.close(fd)
 
 
 def _name(value: Any, what: str, required: bool = True) -> str:
-    value = "" if value is None else str(value).strip()
-    if required and not value:
+    if required and not str(value or "").strip():
         raise InputError(f"--{what} is required (a name or initials)")
-    if len(value) > 120 or any(ord(c) < 32 for c in value):
-        raise InputError(f"invalid {what} {value[:40]!r}: one line, at most 120 characters")
-    return value
+    return check_name(value, what, required=required)
 
 
 def render_workbook(
@@ -259,14 +241,14 @@ def _prompt_markdown(p: dict[str, Any], titles: dict[str, str]) -> str:
     role = p.get("role", "worker")
     badge = {"supervisor": " · _for the supervisor_", "joint": " · _together_"}.get(role, "")
     req = " · _required_" if p.get("required") else ""
-    parts = [f"**{p['label']}**{badge}{req}"]
-    if p.get("help"):
-        parts.append(p["help"].strip())
+    parts = [f"**{escape_md(p['label'])}**{badge}{req}"]
+    if p.get("help"):  # template help is markdown; help made from answers is escaped
+        parts.append(escape_md(p["help"].strip()) if p.get("carried") else p["help"].strip())
     cond = p.get("show_if")
     if cond:
-        choices = " or ".join(f"“{v}”" for v in cond["in"])
-        parts.append(f"_Only needed if “{titles.get(cond['prompt'], cond['prompt'])}” is "
-                     f"{choices}._")
+        choices = " or ".join(f"“{escape_md(v)}”" for v in cond["in"])
+        parts.append(f"_Only needed if “{escape_md(titles.get(cond['prompt'], cond['prompt']))}”"
+                     f" is {choices}._")
     return "\n\n".join(parts)
 
 

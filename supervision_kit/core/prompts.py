@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .data import read_data_file
 from .errors import InputError, PromptSetError
 
 KINDS = ("long_text", "short_text", "scale", "choice", "multi", "date", "number", "table")
@@ -30,9 +31,9 @@ def templates_dir(override: str | os.PathLike[str] | None = None) -> Path:
         if not path.is_dir():
             raise InputError(f"templates folder not found: {path}")
         return path
-    here = Path(__file__).resolve().parent
-    packaged = here / "templates"  # an installed wheel ships templates/ inside the package
-    return packaged if (packaged / "prompts").is_dir() else here.parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "templates"  # an installed wheel ships templates/ inside the package
+    return packaged if (packaged / "prompts").is_dir() else package.parent / "templates"
 
 
 @dataclass
@@ -44,6 +45,8 @@ class PromptSet:
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    kind: str = "worksheet"  # what the record is (annotation): session, review, workshop ...
+    carries_forward: bool = False
 
     def prompts(self) -> list[dict[str, Any]]:
         """All prompts in order, each with its ``section`` id filled in."""
@@ -56,6 +59,8 @@ class PromptSet:
             "version": self.version,
             "description": self.description,
             "parameters": self.parameters,
+            "kind": self.kind,
+            "carries_forward": self.carries_forward,
             "sections": self.sections,
         }
 
@@ -68,19 +73,11 @@ def load_prompt_set(
     if path.suffix not in (".yaml", ".yml", ".json"):
         path = templates_dir(templates) / "prompts" / f"{name_or_path}.yaml"
     if not path.is_file():
-        raise InputError(f"prompt set not found: {path}")
+        raise InputError(f"prompt set not found: {path}", path=path)
     try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise PromptSetError(f"{path}: cannot be read: {_one_line(exc)}") from None
-    except Exception as exc:  # yaml.YAMLError without importing yaml at module level
-        raise PromptSetError(f"{path}: not valid YAML: {_one_line(exc)}") from None
+        data = read_data_file(path, "prompt set")
+    except InputError as exc:
+        raise PromptSetError(str(exc), path=path) from exc
     return validate_prompt_set(data, str(path))
 
 
@@ -109,6 +106,9 @@ def validate_prompt_set(data: Any, source: str = "<prompt set>") -> PromptSet:
                 _check_scale(col, f"{where}column {col['id']!r}: ")
                 if col["kind"] == "choice" and "options" not in col:
                     raise PromptSetError(f"{where}column {col['id']!r}: choice needs options")
+    prompts = {p["id"]: p for sec in data["sections"] for p in sec["prompts"]}
+    for prompt in prompts.values():
+        _check_annotations(prompt, prompts, f"{source}: prompt {prompt['id']!r}: ")
     for section in data["sections"]:
         for prompt in section["prompts"]:
             cond = prompt.get("show_if")
@@ -125,7 +125,32 @@ def validate_prompt_set(data: Any, source: str = "<prompt set>") -> PromptSet:
         description=data.get("description", ""),
         parameters=data.get("parameters", {}),
         source=source,
+        kind=data.get("kind", "worksheet"),
+        carries_forward=bool(data.get("carries_forward", False)),
     )
+
+
+def _check_annotations(p: dict[str, Any], prompts: dict[str, dict[str, Any]], where: str) -> None:
+    """What the schema cannot say: annotations fit their prompt's kind and name real columns."""
+    kind = p["kind"]
+    if "rates" in p and kind != "scale":
+        raise PromptSetError(f"{where}'rates' belongs on a scale prompt")
+    if "duration" in p and kind != "number":
+        raise PromptSetError(f"{where}'duration' belongs on a number prompt")
+    if p.get("outcome") in ("score", "session_rating") and kind not in ("number", "scale"):
+        raise PromptSetError(f"{where}outcome {p['outcome']!r} belongs on a number or scale")
+    if "evidence" in p and p["evidence"] not in prompts:
+        raise PromptSetError(f"{where}'evidence' names unknown prompt {p['evidence']!r}")
+    carry = p.get("carry")
+    if carry:
+        if kind != "table":
+            raise PromptSetError(f"{where}'carry' belongs on a table prompt")
+        cols = {c["id"] for c in p["columns"]}
+        named = [carry["text"], *carry.get("context", []), *carry.get("levels", [])]
+        named += [carry[k] for k in ("score", "weight", "baseline") if k in carry]
+        for col in named:
+            if col not in cols:
+                raise PromptSetError(f"{where}'carry' names unknown column {col!r}")
 
 
 def _check_scale(item: dict[str, Any], where: str) -> None:
@@ -167,7 +192,8 @@ def check_value(prompt: dict[str, Any], value: Any) -> Any:
     try:
         return _check(prompt, value)
     except InputError as exc:
-        raise InputError(f"prompt {prompt['id']!r} ({prompt['kind']}): {exc}") from None
+        raise InputError(f"prompt {prompt['id']!r} ({prompt['kind']}): {exc}",
+                         prompt_id=prompt["id"]) from exc
 
 
 def _check(item: dict[str, Any], value: Any) -> Any:

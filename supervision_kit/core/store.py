@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, WorkbookError
 
 ENV_STORE = "SUPERVISION_KIT_STORE"
 DEFAULT_STORE = "workbooks"
@@ -103,26 +102,41 @@ def atomic_write(path: Path, data: str | bytes, *, exclusive: bool = False) -> N
 
 
 def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+    with contextlib.suppress(OSError):  # not possible on every platform (Windows)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def no_symlink(path: Path, what: str = "file") -> None:
+    """Refuse a path that is a symbolic link (journals, markers, locks, outputs)."""
+    if Path(path).is_symlink():
+        raise WorkbookError(f"{path}: the {what} is a symbolic link; refusing to follow it",
+                            path=path)
+
+
+def open_private(path: Path, flags: int, what: str = "file") -> int:
+    """``os.open`` with O_NOFOLLOW (a symlink is refused) and mode 0600 for new files; an
+    existing non-regular file (FIFO, device) is refused without blocking."""
+    import errno
+    import stat
+
+    extra = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        os.fsync(fd)
-    finally:
+        fd = os.open(path, flags | extra, FILE_MODE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise WorkbookError(f"{path}: the {what} is a symbolic link; refusing to follow it",
+                                path=path) from None
+        if exc.errno == errno.ENXIO:
+            raise WorkbookError(f"{path}: the {what} is not a regular file", path=path) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``path`` itself (created empty if missing).
-
-    A workbook's journal is its lock: appends and finalize both take it.
-    """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        raise WorkbookError(f"{path}: the {what} is not a regular file", path=path)
+    return fd
 
 
 def iter_workbooks(store: Path) -> Iterator[Path]:

@@ -22,7 +22,7 @@ import time
 import webbrowser
 from pathlib import Path
 
-from .errors import InputError, KitError
+from ..core.errors import InputError, KitError
 
 CULL_IDLE = 900  # s: idle kernels whose page has closed are shut down after 15 minutes
 CULL_INTERVAL = 60  # s: how often Voila looks for them

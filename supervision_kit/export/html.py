@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, KitError
+from ..core.errors import ExportError, InputError
 
 FORMATS = ("html", "pdf")
 CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -24,8 +24,6 @@ CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none
 PDF_TIMEOUT = 120
 
 
-class ExportError(KitError):
-    """The export tool (nbconvert or Chromium) failed (exit 1)."""
 
 
 def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
@@ -33,18 +31,21 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
     """A plain notebook (dict) holding the record: header, answers, sign-off and status."""
     import nbformat.v4 as v4
 
-    from .privacy import load_deny_list, redact_value
-    from .record import answer_output, escape_md, load_notebook, prompt_index, read_answers
-    from .signoff import signoff_markdown, verify
+    from ..core.mirror import answer_output
+    from ..core.text import escape_md
+    from ..core.workbook import open_record
+    from ..privacy.scan import load_deny_list, redact_text, redact_value
+    from ..signoff import signoff_markdown, verify
 
     path = Path(path)
-    nb = load_notebook(path)
-    rec = read_answers(path)
-    info, answers = rec["workbook"], rec["answers"]
+    rec = open_record(path)
+    nb, info, prompts = rec.nb, rec.info, rec.prompts
+    # private prompts (wellbeing, personal impact) stay between worker and supervisor
+    answers = {pid: v for pid, v in rec.answers.items()
+               if not prompts.get(pid, {}).get("private")}
+    names = load_deny_list(deny_list) if redact else []
     if redact:
-        names = load_deny_list(deny_list)
         answers = {pid: redact_value(v, names=names) for pid, v in answers.items()}
-    prompts = prompt_index(nb)
     title = info.get("template_title") or info.get("template") or "Supervision record"
     head = [f"# {escape_md(title)}", ""]
     head.append(" · ".join(f"**{label}** {escape_md(info.get(key) or '—')}" for label, key in (
@@ -57,6 +58,8 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
     for s in sections:
         cells.append(v4.new_markdown_cell(f"## {escape_md(s.get('title', s.get('id', '')))}"))
         for p in s.get("prompts", []):
+            if prompts[p["id"]].get("private"):
+                continue
             out = answer_output(prompts[p["id"]], answers.get(p["id"]))
             out["data"] = {k: out["data"][k] for k in ("text/markdown", "text/plain")}
             cell = v4.new_code_cell("")
@@ -64,13 +67,17 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
             cells.append(cell)
     rep = verify(path)
     sigs = list(rep.signatures.values())
+    addenda = rep.addenda
+    if redact:  # addenda are answers too: scanned and redacted like them
+        addenda = [dict(a, text=redact_text(str(a.get("text", "")), names=names))
+                   for a in addenda]
     status = ["", "### Verification", ""]
     if rep.ok:
         status.append("✅ Verified: nothing changed after signing (hash chain intact).")
     else:
         status.append("⚠️ **Verification FAILED**: the record changed after signing.")
         status += [f"- {escape_md(p)}" for p in rep.problems[:20]]
-    cells.append(v4.new_markdown_cell(signoff_markdown(sigs, rep.addenda) + "\n"
+    cells.append(v4.new_markdown_cell(signoff_markdown(sigs, addenda) + "\n"
                                       + "\n".join(status)))
     out_nb = v4.new_notebook(cells=cells)
     out_nb.metadata["title"] = f"{title} — {info.get('case_id', '')}"
@@ -105,7 +112,7 @@ def export(path: str | os.PathLike[str], *, to: str = "html", redact: bool = Fal
            out: str | os.PathLike[str] | None = None,
            deny_list: str | os.PathLike[str] | None = None) -> Path:
     """Write the record as HTML or PDF (default: beside the workbook); returns the path."""
-    from .store import atomic_write
+    from ..core.store import atomic_write
 
     if to not in FORMATS:
         raise InputError(f"unknown export format {to!r}; use html or pdf")

@@ -4,17 +4,19 @@ Every line is one event: ``{"seq", "t", "type", "id", "v", "by", "prev", "h"}``.
 ``answer`` (most lines), ``sign`` or ``addendum``. ``h`` is SHA-256 over the previous line's
 hash and this line's canonical JSON, so rewriting history is detectable (see signoff.verify).
 
-Writes take a file lock, repair a torn tail left by a killed writer (by starting a new line),
-write whole lines and fsync. Readers ignore a torn last line. ``DebouncedWriter`` batches
-keystrokes: a change reaches the disk ``delay`` seconds after the last one, and at least
-every ``max_wait`` seconds while someone keeps typing.
+This module only reads and writes lines; who may write what is decided in ``append`` (the one
+append path, which holds the workbook lock). A writer repairs a torn tail left by a killed
+writer (by starting a new line), writes whole lines and fsyncs. A reader keeps a last line
+without its newline when it is a complete event (so a stripped newline cannot drop a
+signature) and reports it; an incomplete last line is ignored and reported.
+``DebouncedWriter`` batches keystrokes: a change reaches the disk ``delay`` seconds after the
+last one, and at least every ``max_wait`` seconds while someone keeps typing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
@@ -25,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbookError
-from .store import FILE_MODE
+from .data import MAX_JOURNAL, check_depth, read_regular
+from .errors import BusyError, KitError, WorkbookError
+from .store import open_private
 
 GENESIS = "0" * 64
 
@@ -48,7 +51,8 @@ def chain_hash(prev: str, event: dict[str, Any]) -> str:
 @dataclass
 class JournalData:
     events: list[dict[str, Any]] = field(default_factory=list)
-    torn_tail: bool = False
+    torn_tail: bool = False  # the last line had no newline and was not a complete event
+    unterminated: bool = False  # the last line had no newline but was a complete event (kept)
     bad_lines: list[int] = field(default_factory=list)  # 1-based numbers of unreadable lines
 
     def answers(self) -> dict[str, dict[str, Any]]:
@@ -64,64 +68,68 @@ class JournalData:
         return self.events[-1].get("h", GENESIS) if self.events else GENESIS
 
 
+def _event(line: bytes) -> dict[str, Any] | None:
+    if not check_depth(line, 32):
+        return None
+    try:
+        ev = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return ev if isinstance(ev, dict) else None
+
+
 def read_journal(path: Path) -> JournalData:
-    """Parse a journal; a missing file is an empty journal."""
+    """Parse a journal; a missing file is an empty journal. Regular files only, size-limited."""
     data = JournalData()
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return data
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot read journal: {exc.strerror}") from None
+        raw = read_regular(path, MAX_JOURNAL, "journal")
+    except WorkbookError:
+        if not os.path.lexists(path):
+            return data
+        raise
     lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    elif lines:  # no final newline: the writer died mid-line
-        data.torn_tail = True
-        lines.pop()
+    last = lines.pop()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            ev = json.loads(line.decode("utf-8"))
-            if not isinstance(ev, dict):
-                raise ValueError
-        except ValueError:
+        ev = _event(line)
+        if ev is None:
             data.bad_lines.append(n)
-            continue
-        data.events.append(ev)
+        else:
+            data.events.append(ev)
+    if last.strip():  # no final newline: a killed writer, or someone stripped it
+        ev = _event(last)
+        if ev is not None and ev.get("h") == chain_hash(str(ev.get("prev", "")), ev):
+            data.events.append(ev)
+            data.unterminated = True
+        else:
+            data.torn_tail = True
     return data
 
 
-def append_events(
-    path: Path, events: Iterable[dict[str, Any]], *, lock: bool = True
-) -> list[dict[str, Any]]:
-    """Append events (each gets seq, t, prev and h) under a lock; fsync before returning.
-
-    ``lock=False`` when the caller already holds ``store.file_lock(path)`` (flock locks taken
-    through two descriptors of one file exclude each other, even in one process).
-    """
+def write_events(fd: int, events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append events to an open journal (the caller holds the workbook lock): each gets seq,
+    t, prev and h; a torn tail is closed with a newline first; fsync before returning."""
     events = [dict(e) for e in events]
     if not events:
         return []
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
-    try:
-        if lock:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        prev, seq, torn = _tail(fd)
-        chunks = [b"\n"] if torn else []
-        for ev in events:
-            seq += 1
-            ev.setdefault("type", "answer")
-            ev.setdefault("t", now())
-            ev.update(seq=seq, prev=prev)
-            ev["h"] = prev = chain_hash(prev, ev)
-            chunks.append(canonical(ev).encode("utf-8") + b"\n")
-        os.write(fd, b"".join(chunks))
-        os.fsync(fd)
-    finally:
-        os.close(fd)  # also releases the lock
+    prev, seq, torn = _tail(fd)
+    chunks = [b"\n"] if torn else []
+    for ev in events:
+        seq += 1
+        ev.setdefault("type", "answer")
+        ev.setdefault("t", now())
+        ev.update(seq=seq, prev=prev)
+        ev["h"] = prev = chain_hash(prev, ev)
+        chunks.append(canonical(ev).encode("utf-8", "surrogatepass") + b"\n")
+    os.write(fd, b"".join(chunks))
+    os.fsync(fd)
     return events
+
+
+def open_for_append(path: Path) -> int:
+    """The journal opened for appending (created 0600), never through a symlink."""
+    return open_private(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, "journal")
 
 
 def _tail(fd: int) -> tuple[str, int, bool]:
@@ -136,7 +144,9 @@ def _tail(fd: int) -> tuple[str, int, bool]:
         torn = not buf.endswith(b"\n")
         lines = buf.split(b"\n")
         if torn:
-            lines.pop()
+            ev = _event(lines[-1])
+            if ev is None or ev.get("h") != chain_hash(str(ev.get("prev", "")), ev):
+                lines.pop()  # an incomplete line: the next event starts on a new line
         for line in reversed(lines if start == 0 else lines[1:]):
             try:
                 ev = json.loads(line)
@@ -158,7 +168,7 @@ class DebouncedWriter:
 
     def __init__(
         self,
-        path: Path,
+        sink: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
         *,
         delay: float = 0.25,
         max_wait: float = 1.0,
@@ -167,7 +177,7 @@ class DebouncedWriter:
         on_flush: Callable[[list[dict[str, Any]]], None] | None = None,
         on_error: Callable[[str], None] | None = None,
     ) -> None:
-        self.path, self.delay, self.max_wait = path, delay, max_wait
+        self.sink, self.delay, self.max_wait = sink, delay, max_wait
         self.role, self.source = role, source
         self.on_flush, self.on_error = on_flush, on_error
         self._pending: dict[str, Any] = {}
@@ -192,7 +202,7 @@ class DebouncedWriter:
         self._timer.start()
 
     def _flush_in_background(self) -> None:
-        with contextlib.suppress(OSError):  # reported through on_error and retried
+        with contextlib.suppress(OSError, KitError):  # reported through on_error / the sink
             self.flush()
 
     def flush(self) -> list[dict[str, Any]]:
@@ -211,14 +221,14 @@ class DebouncedWriter:
                 for pid, v in pending.items()
             ]
             try:
-                written = append_events(self.path, events)
-            except OSError as exc:  # keep the answers queued, say so, and try again
+                written = self.sink(events)
+            except (OSError, BusyError) as exc:  # keep the answers queued, say so, retry
                 with self._lock:
                     self._pending = {**pending, **self._pending}
                     self._schedule(self.max_wait)
                 if self.on_error:
-                    self.on_error(f"could not save to {self.path.name} "
-                                  f"({exc.strerror or exc}); retrying")
+                    reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                    self.on_error(f"could not save ({reason or exc}); retrying")
                 raise
             if self.on_flush:
                 self.on_flush(written)

@@ -13,8 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import ConflictError, InputError, KitError
-from .store import atomic_write, check_id, store_root, workbook_path
+from ..core.errors import ConflictError, InputError, KitError
+from ..core.notebook import write_notebook
+from ..core.store import atomic_write, check_id, store_root, workbook_path
 
 TEMPLATE = "progress"
 TIMEOUT = 300  # seconds per cell
@@ -35,7 +36,7 @@ def make_progress(
     progress workbook for the same day is re-executed: its answers live in its journal and
     are kept.
     """
-    from .table import load_store
+    from ..table.index import load_store
 
     check_id(case)
     root = store_root(store)
@@ -48,7 +49,7 @@ def make_progress(
         raise InputError(f"--out must end in .ipynb, got {path}")
     if path.exists():
         _check_ours(path)
-        from .record import open_in_kernel
+        from ..core.markers import open_in_kernel
 
         if open_in_kernel(path):
             raise ConflictError(f"{path.name} is open in a running kernel; close it first "
@@ -66,7 +67,7 @@ def make_progress(
 
 
 def _check_ours(path: Path) -> None:
-    from .record import load_notebook, workbook_info
+    from ..core.workbook import load_notebook, workbook_info
 
     if workbook_info(load_notebook(path)).get("template") != TEMPLATE:
         raise ConflictError(f"{path} exists and is not a progress workbook; refusing to "
@@ -74,7 +75,7 @@ def _check_ours(path: Path) -> None:
 
 
 def _create(path: Path, info: dict[str, Any], templates: str | None) -> None:
-    from .generate import load_template, render_workbook, write_new
+    from ..generate.render import load_template, render_workbook, write_new
 
     nb_tpl, prompt_set = load_template(TEMPLATE, templates)
     nb = render_workbook(nb_tpl, prompt_set, info, {}, workbook_file=path.name)
@@ -82,32 +83,32 @@ def _create(path: Path, info: dict[str, Any], templates: str | None) -> None:
 
 
 def execute(path: Path, timeout: int = TIMEOUT) -> None:
-    """Run every cell with papermill in the workbook's folder and save the outputs in place."""
+    """Run every cell with papermill in the workbook's folder, in memory, then write the
+    executed notebook once through the one notebook writer."""
     import papermill as pm
 
-    from .record import _sign, kernel_marker, load_notebook, open_in_kernel
+    from ..core.markers import clear_mark, kernel_marker, open_in_kernel
 
     try:
-        pm.execute_notebook(
-            str(path), str(path), cwd=str(path.parent), kernel_name="python3",
+        nb = pm.execute_notebook(
+            str(path), None, cwd=str(path.parent), kernel_name="python3",
             progress_bar=False, request_save_on_cell_execute=False,
             execution_timeout=timeout, shutdown_kernel="immediate",
         )
     except pm.PapermillExecutionError as exc:
         raise KitError(f"{path.name}: cell {exc.cell_index} failed: {exc.ename}: "
-                       f"{exc.evalue}") from None
+                       f"{exc.evalue}", path=path) from exc
     finally:
         if open_in_kernel(path) is None:  # the kernel was stopped before its exit hook ran
-            kernel_marker(path).unlink(missing_ok=True)
-    nb = load_notebook(path)
+            clear_mark(path)
+            if kernel_marker(path).is_file() and not kernel_marker(path).is_symlink():
+                kernel_marker(path).unlink(missing_ok=True)
     # papermill records absolute paths (user names, folders): keep only the file name
     pm_meta = nb["metadata"].get("papermill", {})
     for key in ("input_path", "output_path"):
         if key in pm_meta:
             pm_meta[key] = path.name
-    atomic_write(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    _sign(nb)  # trusted, so JupyterLab shows the saved charts and widgets on open
-    os.chmod(path, 0o600)
+    write_notebook(path, nb, validate=False)
 
 
 def write_html(path: Path) -> Path:
@@ -115,7 +116,7 @@ def write_html(path: Path) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 
-    from .record import WIDGET_MIME
+    from ..core.workbook import WIDGET_MIME
 
     nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     for cell in nb.cells:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import InputError, KitError
-from .prompts import load_prompt_set, templates_dir
+from ..core.errors import InputError, KitError
+from ..core.prompts import load_prompt_set, templates_dir
 
 REQUIRED_TAGS = ("header", "parameters", "setup", "prompts")
 

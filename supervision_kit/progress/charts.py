@@ -7,13 +7,12 @@ progress templates call (through ``wb.progress_strip()`` / ``wb.progress_review(
 
 from __future__ import annotations
 
-import html
 import io
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import progress as P
+from ..core.text import mpl_text
+from . import measures as P
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,7 +112,7 @@ def goals_chart(goals: pd.DataFrame, *, title: str = "Attainment goal by goal") 
     else:
         for n, (name, g) in enumerate(goals.groupby("goal", sort=False), 1):
             x = _py_dates(g["date"])
-            label = f"G{n}: {name[:50]}{'…' if len(name) > 50 else ''}"
+            label = mpl_text(f"G{n}: {name[:50]}{'…' if len(name) > 50 else ''}")
             ax.plot(x, list(g["score"]), marker="o", gid=f"goal-{n}", label=label)
         ax.axhline(0, color="#888", lw=1, ls="--", gid="expected")
         ax.set_ylim(-2.4, 2.4)
@@ -132,13 +131,13 @@ def ratings_chart(rates: pd.DataFrame, group: str, *, title: str | None = None) 
     cols = min(5, max(1, len(items)))
     nrows = max(1, math.ceil(len(items) / cols))
     fig = _figure(10, 1.9 * nrows + 1.2)
-    fig.suptitle(title or f"{group.capitalize()} ratings over time", x=0.01, ha="left",
+    fig.suptitle(mpl_text(title or f"{group} ratings over time"), x=0.01, ha="left",
                  fontsize=11)
     if not items:
-        _empty(fig.add_subplot(), f"No {group} ratings yet")
+        _empty(fig.add_subplot(), mpl_text(f"No {group} ratings yet"))
     for n, item in enumerate(items, 1):
         ax = fig.add_subplot(nrows, cols, n)
-        ax.set_title(item.replace("_", " "), fontsize=9)
+        ax.set_title(mpl_text(item.replace("_", " ")), fontsize=9)
         for rater, color, ls in (("self", SELF, "-"), ("supervisor", SUP, "--")):
             r = rows[(rows["item"] == item) & (rows["rater"] == rater)]
             if not r.empty:
@@ -170,14 +169,14 @@ def outcome_chart(
     rows = outs[outs["measure"] == measure] if not outs.empty else outs
     fig = _figure()
     ax = fig.add_subplot()
-    ax.set_title(title or f"Outcome trend: {measure}", loc="left", fontsize=11)
+    ax.set_title(mpl_text(title or f"Outcome trend: {measure}"), loc="left", fontsize=11)
     note = f"Reliable Change Index (Jacobson & Truax): {P.RCI_FORMULA}. "
     if rows.empty:
-        _empty(ax, f"No {measure.lower()} scores yet")
+        _empty(ax, mpl_text(f"No {measure.lower()} scores yet"))
         _note(fig, note)
         return fig
     x, y = _py_dates(rows["date"]), [float(v) for v in rows["score"]]
-    ax.plot(x, y, marker="o", color=SELF, gid="outcome", label=measure)
+    ax.plot(x, y, marker="o", color=SELF, gid="outcome", label=mpl_text(measure))
     assumed = []
     if sd is None and len(y) >= 3:
         import statistics
@@ -269,55 +268,6 @@ def png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-# ---------------------------------------------------------------- kernel hooks
-
-
-def _show(fig: Figure) -> None:
-    from IPython.display import Image, display
-
-    display(Image(data=png(fig), format="png"))
-
-
-def _html(text: str) -> None:
-    from IPython.display import HTML, display
-
-    display(HTML(text))
-
-
-def _store_of(wb: Any) -> Path:
-    return Path(wb.info.get("store") or Path(wb.path).parent.parent)
-
-
-def progress_strip(wb: Any) -> None:
-    """Top of a session workbook: a small strip of this case's earlier sessions, if any."""
-    from .table import load_store
-
-    case = wb.info.get("case_id")
-    date = str(wb.info.get("session_date") or "")
-    try:
-        df = load_store(_store_of(wb), case=case, progress=False)
-    except Exception as exc:  # a chart must never stop the workbook from opening
-        _html(f"<p><i>Progress strip unavailable: {html.escape(str(exc))}</i></p>")
-        return
-    import pandas as pd
-
-    here = str(Path(wb.path).resolve())
-    when = pd.Timestamp(date) if date else pd.Timestamp.max
-    keep = (df["template"].isin(P.SESSION_TEMPLATES) & (df["date"] < when)
-            & (df["path"].map(lambda p: str(Path(p).resolve())) != here))
-    earlier = df[keep]
-    n = earlier["path"].nunique()
-    if n == 0:
-        _html("<p><i>No earlier sessions for this case yet: a progress strip appears here "
-              "from the second session.</i></p>")
-        return
-    first = earlier["date"].min().strftime("%d %b %Y")
-    _html(f"<p><b>Progress so far</b>: {n} earlier session{'s' if n != 1 else ''} since "
-          f"{html.escape(first)}. Run <code>supervision-kit progress --case "
-          f"{html.escape(str(case))}</code> for the full review.</p>")
-    _show(strip_chart(earlier, case))
-
-
 def review_figures(df: pd.DataFrame, case: str, worker: str | None = None,
                    settings: dict[str, Any] | None = None) -> list[Figure]:
     """Every progress chart for a case, in review order."""
@@ -326,7 +276,8 @@ def review_figures(df: pd.DataFrame, case: str, worker: str | None = None,
     outs = P.outcomes(df, case)
     figs = [gas_chart(P.gas_by_session(df, case)), goals_chart(P.goal_scores(df, case))]
     rates = P.ratings(df, case)
-    figs += [ratings_chart(rates, "client-centred"), ratings_chart(rates, "casework method")]
+    groups = list(dict.fromkeys(rates["group"])) if not rates.empty else []
+    figs += [ratings_chart(rates, g) for g in groups] or [ratings_chart(rates, "practice")]
     measures = list(dict.fromkeys(outs["measure"])) if not outs.empty else ["Session rating"]
     for m in measures:
         licensed = m != "Session rating"
@@ -356,25 +307,6 @@ def standard_from(settings: dict[str, Any]) -> P.SupervisionStandard:
         return P.SupervisionStandard(newly_qualified=True, start=with_start)
     hours = _opt(settings.get("min_hours_per_month"))
     return P.SupervisionStandard(min_hours_per_month=hours or 1.5)
-
-
-def progress_review(wb: Any) -> None:
-    """The progress template: every chart for the case, then goals and actions with status."""
-    from .table import load_store
-
-    case = wb.info.get("case_id")
-    store = _store_of(wb)
-    df = load_store(store, progress=False)
-    settings = dict(wb.info.get("parameters") or {})
-    case_df = df[df["case"] == case]
-    n = case_df.loc[case_df["template"].isin(P.SESSION_TEMPLATES), "path"].nunique()
-    _html(f"<p><b>{n} session workbook{'s' if n != 1 else ''}</b> for case "
-          f"<code>{html.escape(str(case))}</code> in this store.</p>")
-    for s in df.attrs.get("skipped", []):
-        _html(f"<p>⚠️ <i>Skipped an unreadable file: {html.escape(s['error'])}</i></p>")
-    for fig in review_figures(df, case, wb.info.get("worker"), settings):
-        _show(fig)
-    _html(review_tables_html(case_df, case))
 
 
 def review_tables_html(df: pd.DataFrame, case: str) -> str:

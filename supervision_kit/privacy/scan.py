@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, KitError, WorkbookError
+from ..core.errors import InputError, KitError, WorkbookError
 
 DETECTORS = ("email", "phone", "nhs", "ssn", "dob", "postcode", "name")
 ENV_DENY_LIST = "SUPERVISION_KIT_DENY_LIST"
@@ -256,8 +256,8 @@ def scan(target: str | os.PathLike[str], detectors: Iterable[str] | None = None,
          skip: Iterable[str] | None = None,
          deny_list: str | os.PathLike[str] | None = None) -> ScanResult:
     """Scan one workbook, or every workbook in a store folder."""
-    from .record import read_answers
-    from .store import iter_workbooks
+    from ..core.store import iter_workbooks
+    from ..core.workbook import read_answers
 
     kinds = check_detectors(detectors, skip)
     names = load_deny_list(deny_list) if "name" in kinds else []
@@ -326,7 +326,7 @@ def inline_warning(value: Any) -> str:
 
 def parameter_leaks(nb: dict[str, Any]) -> list[str]:
     """Cells whose code or non-answer outputs contain the worker's or supervisor's name."""
-    from .record import ANSWER_MIME
+    from ..core.workbook import ANSWER_MIME
 
     info = nb.get("metadata", {}).get("supervision_kit", {}).get("workbook", {})
     names = [str(info.get(k, "")).strip() for k in ("worker", "supervisor")]

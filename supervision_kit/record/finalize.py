@@ -1,0 +1,58 @@
+"""``finalize``: make the .ipynb a self-contained record, in small notebook -> notebook steps.
+
+embed answers (every answer cell's output re-derived from the read rule) -> embed sign-off
+(signatures and addenda into metadata and a shown cell) -> stamp (format, finalized time) ->
+the one notebook writer. Refuses while a kernel has the workbook open (the browser would
+overwrite the file). The journal is kept: it stays the audit trail.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ConflictError
+from ..core.formats import FORMAT
+from ..core.journal import now
+from ..core.lock import workbook_lock
+from ..core.markers import open_in_kernel
+from ..core.mirror import answer_output
+from ..core.notebook import write_notebook
+from ..core.prompts import is_answered
+from ..core.workbook import META, Record, answer_cells, open_record
+from ..signoff.embed import embed_signoff
+
+
+def embed_answers(rec: Record) -> dict[str, Any]:
+    """Step 1: every answer cell shows exactly its answer by the read rule (or none)."""
+    nb = rec.nb
+    for i, pid in answer_cells(nb):
+        if pid not in rec.prompts:
+            continue
+        ans = rec.merged.get(pid, {"v": None, "t": ""})
+        nb["cells"][i]["outputs"] = [answer_output(rec.prompts[pid], ans["v"], ans["t"])]
+        nb["cells"][i]["execution_count"] = None
+    return nb
+
+
+def stamp(nb: dict[str, Any]) -> dict[str, Any]:
+    nb["metadata"][META]["format"] = FORMAT
+    nb["metadata"][META]["finalized"] = now()
+    return nb
+
+
+def finalize(path: str | os.PathLike[str], *, force: bool = False) -> dict[str, Any]:
+    """Write every answer into the .ipynb outputs so the file alone is the complete record."""
+    p = Path(path)
+    open_record(p)  # a clear error for a bad file before anything is locked or written
+    live = open_in_kernel(p)
+    if live and not force:
+        raise ConflictError(
+            f"{p.name} is open in a running kernel (pid {live.get('pid')}); close it "
+            "(File > Close and Shut Down Notebook) or use --force", path=p)
+    with workbook_lock(p, what="finalize"):
+        rec = open_record(p)
+        nb = stamp(embed_signoff(rec, embed_answers(rec)))
+        write_notebook(p, nb)
+    return {"path": str(p), "answers": sum(is_answered(a["v"]) for a in rec.merged.values())}

@@ -1,0 +1,131 @@
+"""Fictional training vignettes: markdown with front matter naming the prompt sections
+(``uses: template:section``) a workshop workbook puts around them."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import InputError
+from ..core.prompts import templates_dir
+from ..core.store import (
+    check_id,
+)
+
+TEMPLATE = "workshop"
+
+
+# ---------------------------------------------------------------- vignettes
+
+
+@dataclasses.dataclass
+class Vignette:
+    name: str
+    title: str
+    setting: str
+    learning_aims: list[str]
+    uses: list[str]
+    body: str
+    path: Path
+    prompt_set: Any = None  # the composed workshop prompt set (set by parse_vignette)
+
+    def markdown(self) -> str:
+        """The vignette as shown at the top of each participant's workbook."""
+        aims = "\n".join(f"- {a}" for a in self.learning_aims)
+        return (f"---\n\n## Vignette: {self.title}\n\n{self.body.strip()}\n\n"
+                f"### Learning aims\n\n{aims}\n\n---")
+
+
+def vignettes_dir(templates: str | None = None) -> Path:
+    return templates_dir(templates) / "vignettes"
+
+
+def list_vignettes(templates: str | None = None) -> list[str]:
+    return sorted(p.stem for p in vignettes_dir(templates).glob("*.md"))
+
+
+def load_vignette(name: str, templates: str | None = None) -> Vignette:
+    """A vignette by name (or path to a .md file), validated; InputError names the file."""
+    path = Path(name)
+    if path.suffix != ".md":
+        check_id(name, "vignette name")
+        path = vignettes_dir(templates) / f"{name}.md"
+        if not path.is_file():
+            raise InputError(f"unknown vignette {name!r}; available: "
+                             f"{', '.join(list_vignettes(templates)) or 'none'}")
+    return parse_vignette(path, templates)
+
+
+def parse_vignette(path: Path, templates: str | None = None) -> Vignette:
+    """Parse YAML front matter + markdown body and check every field."""
+    import yaml
+
+    def bad(msg: str) -> InputError:
+        return InputError(f"{path}: invalid vignette: {msg}")
+
+    try:
+        text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read vignette: {exc}") from None
+    m = re.match(r"---\n(.*?)\n---\n(.*)\Z", text, re.S)
+    if not m:
+        raise bad("must start with YAML front matter between '---' lines")
+    try:
+        meta = yaml.safe_load(m.group(1))
+    except yaml.YAMLError as exc:
+        raise bad(f"front matter is not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(meta, dict):
+        raise bad("front matter must be a mapping")
+    for key in ("name", "title", "setting"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            raise bad(f"'{key}' must be non-empty text")
+    if meta["name"] != path.stem:
+        raise bad(f"name {meta['name']!r} does not match the file name {path.stem!r}")
+    if meta.get("fictional") is not True:
+        raise bad("'fictional: true' is required (training material must be invented)")
+    for key in ("learning_aims", "uses"):
+        val = meta.get(key)
+        if not isinstance(val, list) or not val or not all(isinstance(v, str) for v in val):
+            raise bad(f"'{key}' must be a non-empty list of text")
+    for ref in meta["uses"]:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+:[A-Za-z0-9_-]+", ref):
+            raise bad(f"'uses' entry {ref!r} must look like 'prompt_set:section_id'")
+    body = m.group(2).strip()
+    if not body:
+        raise bad("the vignette text (after the front matter) is empty")
+    v = Vignette(name=meta["name"], title=meta["title"].strip(), setting=meta["setting"].strip(),
+                 learning_aims=meta["learning_aims"], uses=meta["uses"], body=body, path=path)
+    try:
+        v.prompt_set = workshop_prompt_set(v, templates)
+    except InputError as exc:
+        raise bad(str(exc)) from None
+    return v
+
+
+def workshop_prompt_set(v: Vignette, templates: str | None = None) -> Any:
+    """The workshop prompt set with the vignette's sections between warm-up and debrief."""
+    from ..core.prompts import load_prompt_set, validate_prompt_set
+
+    base = load_prompt_set(TEMPLATE, templates)
+    sets: dict[str, Any] = {}
+    used = []
+    for ref in v.uses:
+        set_name, section_id = ref.split(":", 1)
+        if set_name not in sets:
+            try:
+                sets[set_name] = load_prompt_set(set_name, templates)
+            except InputError:
+                raise InputError(f"'uses' names unknown prompt set {set_name!r}") from None
+        found = [s for s in sets[set_name].sections if s["id"] == section_id]
+        if not found:
+            raise InputError(f"'uses' names unknown section {ref!r}")
+        used.append({k: val for k, val in copy.deepcopy(found[0]).items() if k != "when"})
+    before = [s for s in base.sections if s["id"] != "debrief"]
+    after = [s for s in base.sections if s["id"] == "debrief"]
+    data = base.to_dict() | {"sections": [*before, *used, *after]}
+    return validate_prompt_set(data, f"workshop + {', '.join(v.uses)}")
+
+
