@@ -26,22 +26,22 @@ def test_previous_session_is_chosen_by_date_not_file_name(make_workbook, store):
     new.with_name(new.stem + ".journal.jsonl").rename(new.with_name("a-renamed.journal.jsonl"))
     nb = load_notebook(make_workbook(date="2026-03-01"))
     prompts = prompt_index(nb)
-    label = prompts["cf_action_1_status"]["label"]
-    assert label == "Action: Recent action (Worker, due 2026-09-01)"
-    assert prompts["cf_goal_1_score"]["context"]["goal"]["goal"] == "Recent goal"
-    assert prompts["cf_goal_1_score"]["min"] == -2
+    label = prompts["cf_actions_1_status"]["label"]
+    assert label == "Action: Recent action (Who: Worker; Due by: 2026-09-01)"
+    assert prompts["cf_goals_1_score"]["context"]["item"]["goal"] == "Recent goal"
+    assert prompts["cf_goals_1_score"]["min"] == -2
     assert nb["metadata"][META]["prompt_set"]["sections"][0]["id"] == "carry_forward"
     # later sessions never feed an earlier one
-    assert "cf_action_1_status" not in prompt_index(load_notebook(old.with_name("z-renamed.ipynb")))
+    assert "cf_actions_1_status" not in prompt_index(load_notebook(old.with_name("z-renamed.ipynb")))
 
 
 def test_unfinished_carried_actions_carry_again(make_workbook):
     fill(make_workbook(date="2026-01-10"), plan("G", "Phone the school"))
     second = make_workbook(date="2026-02-10")
-    fill(second, {"cf_action_1_status": "Not done", "goals": plan("G", "x")["goals"]})
+    fill(second, {"cf_actions_1_status": "Not done", "goals": plan("G", "x")["goals"]})
     prompts = prompt_index(load_notebook(make_workbook(date="2026-03-10")))
-    labels = [p["label"] for p in prompts.values() if p["id"].startswith("cf_action_")]
-    assert labels == ["Action: Phone the school (Worker, due 2026-09-01)"]
+    labels = [p["label"] for p in prompts.values() if p["id"].startswith("cf_actions_")]
+    assert labels == ["Action: Phone the school (Who: Worker; Due by: 2026-09-01)"]
 
 
 def test_unreadable_earlier_workbook_is_a_visible_note(make_workbook, store):
@@ -49,4 +49,4 @@ def test_unreadable_earlier_workbook_is_a_visible_note(make_workbook, store):
     (store / "case-01" / "2026-01-20-broken.ipynb").write_text("{truncated")
     nb = load_notebook(make_workbook(date="2026-03-01"))
     assert "could not be read" in source(nb["cells"][0])
-    assert "cf_goal_1_score" in prompt_index(nb)
+    assert "cf_goals_1_score" in prompt_index(nb)

@@ -133,9 +133,25 @@ def test_figures_do_not_touch_pyplot_state():
 @pytest.fixture
 def shown(monkeypatch):
     out = {"html": [], "figs": []}
-    monkeypatch.setattr(C, "_html", out["html"].append)
-    monkeypatch.setattr(C, "_show", out["figs"].append)
+    from supervision_kit.kernel import panels
+
+    monkeypatch.setattr(panels, "_html", out["html"].append)
+    monkeypatch.setattr(panels, "_show", out["figs"].append)
     return out
+
+
+class K:  # the kernel panels, imported late (ipywidgets)
+    @staticmethod
+    def progress_strip(wb):
+        from supervision_kit.kernel.panels import progress_strip
+
+        progress_strip(wb)
+
+    @staticmethod
+    def progress_review(wb):
+        from supervision_kit.kernel.panels import progress_review
+
+        progress_review(wb)
 
 
 def _wb(path, **info):
@@ -146,11 +162,11 @@ def _wb(path, **info):
 
 def test_progress_strip_only_with_history(make_workbook, shown):
     first = make_workbook(case="demo-01", date="2026-01-12")
-    C.progress_strip(_wb(first))
+    K.progress_strip(_wb(first))
     assert shown["figs"] == [] and "No earlier sessions" in shown["html"][0]
     fill(first, SESSIONS[0][1])
     later = make_workbook(case="demo-01", date="2026-02-09")
-    C.progress_strip(_wb(later))
+    K.progress_strip(_wb(later))
     assert "1 earlier session since 12 Jan 2026" in shown["html"][-1]
     (fig,) = shown["figs"]
     assert list(_line(fig, "session-rating").get_ydata()) == [5]
@@ -159,12 +175,12 @@ def test_progress_strip_only_with_history(make_workbook, shown):
 def test_progress_review_shows_every_chart_and_tables(make_workbook, store, shown):
     build_case(make_workbook)
     prog = make_workbook(case="demo-01", date="2026-03-20", template="progress")
-    C.progress_review(_wb(prog))
+    K.progress_review(_wb(prog))
     figs = shown["figs"]
     titles = [ax.get_title(loc="left") for f in figs for ax in f.axes[:1]]
     titles += [f._suptitle.get_text() for f in figs if f._suptitle]
-    for want in ("Goal attainment", "Attainment goal by goal", "Client-centred ratings",
-                 "Casework method ratings", "Outcome trend: Licensed wellbeing measure",
+    for want in ("Goal attainment", "Attainment goal by goal", "Client-centred practice ratings",
+                 "Casework methods ratings", "Outcome trend: Licensed wellbeing measure",
                  "Outcome trend: Session rating", "Supervision received per month"):
         assert any(t.startswith(want) for t in titles), want
     gas = _line(figs[0], "gas")

@@ -42,7 +42,7 @@ def test_later_sessions_carry_forward_and_newest_is_in_progress(demo):
     assert newest.name == "2026-10-06-session.ipynb"
     nb = load_notebook(newest)
     assert "finalized" not in nb["metadata"][META]
-    assert "cf_goal_1_score" in prompt_index(nb)
+    assert "cf_goals_1_score" in prompt_index(nb)
     assert read_answers(newest)["answers"]["wellbeing"].startswith("Fine.")
 
 

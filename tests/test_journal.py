@@ -9,10 +9,23 @@ import time
 from supervision_kit.core import journal as jr
 
 
+def append_events(path, events):
+    """The journal layer's own append (the lock and the lock rule are core.append's job)."""
+    fd = jr.open_for_append(path)
+    try:
+        return jr.write_events(fd, events)
+    finally:
+        os.close(fd)
+
+
+def sink(path):
+    return lambda events: append_events(path, events)
+
+
 def test_append_and_read_latest_wins(tmp_path):
     p = tmp_path / "j.jsonl"
-    jr.append_events(p, [{"id": "a", "v": 1}, {"id": "b", "v": "x"}])
-    jr.append_events(p, [{"id": "a", "v": 2}])
+    append_events(p, [{"id": "a", "v": 1}, {"id": "b", "v": "x"}])
+    append_events(p, [{"id": "a", "v": 2}])
     data = jr.read_journal(p)
     assert [e["seq"] for e in data.events] == [1, 2, 3]
     assert {k: e["v"] for k, e in data.answers().items()} == {"a": 2, "b": "x"}
@@ -21,8 +34,8 @@ def test_append_and_read_latest_wins(tmp_path):
 
 def test_hash_chain_links_every_line(tmp_path):
     p = tmp_path / "j.jsonl"
-    jr.append_events(p, [{"id": "a", "v": 1}])
-    jr.append_events(p, [{"id": "a", "v": 2}])
+    append_events(p, [{"id": "a", "v": 1}])
+    append_events(p, [{"id": "a", "v": 2}])
     prev = jr.GENESIS
     for ev in jr.read_journal(p).events:
         assert ev["prev"] == prev and ev["h"] == jr.chain_hash(prev, ev)
@@ -31,12 +44,12 @@ def test_hash_chain_links_every_line(tmp_path):
 
 def test_torn_tail_is_ignored_and_repaired(tmp_path):
     p = tmp_path / "j.jsonl"
-    jr.append_events(p, [{"id": "a", "v": "kept"}])
+    append_events(p, [{"id": "a", "v": "kept"}])
     with open(p, "ab") as fh:
         fh.write(b'{"id": "a", "v": "half-writ')
     data = jr.read_journal(p)
     assert data.torn_tail and data.answers()["a"]["v"] == "kept"
-    jr.append_events(p, [{"id": "b", "v": "after"}])
+    append_events(p, [{"id": "b", "v": "after"}])
     data = jr.read_journal(p)
     assert {k: e["v"] for k, e in data.answers().items()} == {"a": "kept", "b": "after"}
     assert data.bad_lines == [2]  # the torn line stays visible as damage, not as an answer
@@ -50,7 +63,7 @@ def test_missing_journal_is_empty(tmp_path):
 def test_debounced_writer_batches_and_flushes(tmp_path):
     p = tmp_path / "j.jsonl"
     flushed = []
-    w = jr.DebouncedWriter(p, delay=0.2, max_wait=1.0, role="worker", on_flush=flushed.append)
+    w = jr.DebouncedWriter(sink(p), delay=0.2, max_wait=1.0, role="worker", on_flush=flushed.append)
     for i in range(5):
         w.put("story", "x" * i)
     assert jr.read_journal(p).events == []  # nothing yet: still inside the debounce window
@@ -64,7 +77,7 @@ def test_debounced_writer_batches_and_flushes(tmp_path):
 
 def test_continuous_typing_still_reaches_disk_every_max_wait(tmp_path):
     p = tmp_path / "j.jsonl"
-    w = jr.DebouncedWriter(p, delay=0.3, max_wait=0.5)
+    w = jr.DebouncedWriter(sink(p), delay=0.3, max_wait=0.5)
     start = time.monotonic()
     while time.monotonic() - start < 1.3:  # a keystroke every 50 ms, never pausing
         w.put("story", str(time.monotonic()))
@@ -77,7 +90,7 @@ def test_failed_write_keeps_answers_reports_and_retries(tmp_path):
     p = tmp_path / "j.jsonl"
     p.mkdir()  # appending to a folder fails, like a full or vanished disk
     errors = []
-    w = jr.DebouncedWriter(p, delay=0.05, max_wait=0.3, on_error=errors.append)
+    w = jr.DebouncedWriter(sink(p), delay=0.05, max_wait=0.3, on_error=errors.append)
     w.put("story", "typed while the disk was failing")
     deadline = time.monotonic() + 2.0
     while not errors and time.monotonic() < deadline:
@@ -93,10 +106,17 @@ def test_failed_write_keeps_answers_reports_and_retries(tmp_path):
 
 
 WRITER = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
     from pathlib import Path
-    from supervision_kit.journal import DebouncedWriter
-    w = DebouncedWriter(Path(sys.argv[1]), delay=0.1, max_wait=0.5)
+    from supervision_kit.core.journal import DebouncedWriter, open_for_append, write_events
+    path = Path(sys.argv[1])
+    def sink(events):
+        fd = open_for_append(path)
+        try:
+            return write_events(fd, events)
+        finally:
+            os.close(fd)
+    w = DebouncedWriter(sink, delay=0.1, max_wait=0.5)
     i = 0
     while True:
         i += 1

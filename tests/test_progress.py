@@ -25,7 +25,7 @@ SESSIONS = [
         "session_rating": 5, "duration_minutes": 60,
     }),
     ("2026-02-09", {
-        "cf_goal_1_score": -1, "cf_goal_2_score": 0, "cf_action_1_status": "Done",
+        "cf_goals_1_score": -1, "cf_goals_2_score": 0, "cf_actions_1_status": "Done",
         "cc_empathy_rating": 3, "cc_empathy_rating_sup": 2, "cw_planning_rating": 3,
         "session_rating": 6, "duration_minutes": 90,
         "outcome_measure": "Licensed wellbeing measure", "outcome_score": 18,
@@ -37,7 +37,7 @@ SESSIONS = [
         ],
     }),
     ("2026-03-09", {
-        "cf_goal_1_score": 1, "cf_goal_2_score": 1, "cf_action_1_status": "Partly done",
+        "cf_goals_1_score": 1, "cf_goals_2_score": 1, "cf_actions_1_status": "Partly done",
         "cc_empathy_rating": 4, "cc_empathy_rating_sup": 3, "cw_planning_rating": 4,
         "session_rating": 8, "duration_minutes": 75,
         "outcome_measure": "Licensed wellbeing measure", "outcome_score": 29,
@@ -185,10 +185,10 @@ def test_goal_table_attainment_counts_unless_carried(make_workbook, store):
 
 def test_ratings_self_and_supervisor(case_df):
     r = P.ratings(case_df, "demo-01")
-    emp = r[r["item"] == "empathy"]
+    emp = r[r["item"] == "Empathy"]
     assert list(emp.loc[emp["rater"] == "self", "rating"]) == [2, 3, 4]
     assert list(emp.loc[emp["rater"] == "supervisor", "rating"]) == [2, 2, 3]
-    assert set(r.loc[r["item"] == "planning", "group"]) == {"casework method"}
+    assert set(r.loc[r["item"] == "Collaborative planning", "group"]) == {"Casework methods"}
 
 
 def test_outcomes_and_actions(case_df):

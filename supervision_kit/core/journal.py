@@ -227,8 +227,12 @@ class DebouncedWriter:
                     self._pending = {**pending, **self._pending}
                     self._schedule(self.max_wait)
                 if self.on_error:
-                    reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-                    self.on_error(f"could not save ({reason or exc}); retrying")
+                    if isinstance(exc, OSError):
+                        where = f" to {Path(exc.filename).name}" if exc.filename else ""
+                        reason = exc.strerror or str(exc)
+                    else:
+                        where, reason = "", str(exc)
+                    self.on_error(f"could not save{where} ({reason}); retrying")
                 raise
             if self.on_flush:
                 self.on_flush(written)

@@ -37,9 +37,11 @@ def carried_items(rec: Record) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     for pid, p in rec.prompts.items():
         carry = p.get("carry")
         if isinstance(carry, dict):
+            labels = {c["id"]: c.get("label", c["id"]) for c in p.get("columns", [])}
             for row in answers.get(pid) or []:
                 if isinstance(row, dict) and is_answered(row.get(carry["text"])):
-                    out.append(({**carry, "from": pid}, dict(row)))
+                    out.append(({**carry, "from": pid, "labels": labels}, dict(row)))
+    for pid, p in rec.prompts.items():  # then what it carried and left open, in order
         done = p.get("carried")
         if isinstance(done, dict) and done.get("review") == "status":
             closed = done.get("closed") or (done.get("statuses") or STATUS)[:1]
@@ -73,7 +75,9 @@ def review_prompts(items: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> li
         kind = str(carry["as"])
         n = counts[kind] = counts.get(kind, 0) + 1
         text = str(row.get(carry["text"]))
-        shown = [f"{c}: {row[c]}" for c in carry.get("context", []) if is_answered(row.get(c))]
+        labels = carry.get("labels") or {}
+        shown = [f"{labels.get(c, c)}: {row[c]}" for c in carry.get("context", [])
+                 if is_answered(row.get(c))]
         what = kind.replace("_", " ").rstrip("s").capitalize()
         meta = {k: v for k, v in carry.items() if k != "from"} | {"from": carry.get("from")}
         if carry["review"] == "gas":

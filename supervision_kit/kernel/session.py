@@ -41,6 +41,8 @@ class Session:
         self.on_locked: Callable[[RecordState], None] = lambda state: None
         self.on_error: Callable[[str], None] = lambda message: None
         self.writer = DebouncedWriter(self._write, delay=delay, max_wait=max_wait,
+                                      role=lambda pid: self.prompts.get(pid, {}).get("role",
+                                                                                   "worker"),
                                       on_flush=self._saved,
                                       on_error=lambda m: self.on_error(m))
         mark_open(path, now())
@@ -61,8 +63,6 @@ class Session:
         return value
 
     def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for ev in events:
-            ev["by"] = self.prompts.get(ev["id"], {}).get("role", "worker")
         try:
             return append(self.path, events, what="kernel")
         except LockedError:
