@@ -32,7 +32,8 @@ def test_previous_session_is_chosen_by_date_not_file_name(make_workbook, store):
     assert prompts["cf_goals_1_score"]["min"] == -2
     assert nb["metadata"][META]["prompt_set"]["sections"][0]["id"] == "carry_forward"
     # later sessions never feed an earlier one
-    assert "cf_actions_1_status" not in prompt_index(load_notebook(old.with_name("z-renamed.ipynb")))
+    older = prompt_index(load_notebook(old.with_name("z-renamed.ipynb")))
+    assert "cf_actions_1_status" not in older
 
 
 def test_unfinished_carried_actions_carry_again(make_workbook):

@@ -59,7 +59,7 @@ def test_progress_cli_with_out_path_and_errors(make_workbook, store, tmp_path):
     code, stdout, err = run_cli("progress", "--case", "demo-01", "--store", store, "--out", out)
     assert code == 0, err
     assert stdout.strip() == str(out)
-    assert summary(out)["errors"] == 0 and summary(out)["images"] >= 6
+    assert summary(out)["errors"] == 0 and summary(out)["images"] >= 5
     code, _, err = run_cli("progress", "--case", "demo-09", "--store", store)
     assert code == 2 and "no readable workbooks for case 'demo-09'" in err
     with pytest.raises(InputError, match="must end in .ipynb"):

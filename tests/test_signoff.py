@@ -12,7 +12,7 @@ from supervision_kit.core.store import journal_path
 from supervision_kit.core.workbook import ANSWER_MIME, META, open_record, read_answers
 from supervision_kit.record import fill, finalize
 from supervision_kit.signoff import add_addendum, history, sign, verify
-from tests.helpers import load_json, run_cli
+from tests.helpers import load_json, run_cli, source
 
 ANSWERS = {"story": "We met in the office.\nIt went <b>well</b>.", "mood": 4,
            "pick": "Yes", "many": ["Red"],
@@ -212,7 +212,7 @@ def test_addenda_are_appended_shown_and_covered(locked):
     finalize(locked)
     nb = load_json(locked)
     shown = [c for c in nb["cells"] if c.get("metadata", {}).get(META, {}).get("signoff_cell")]
-    assert len(shown) == 1 and "Correction: the review is in May\\." in shown[0]["source"]
+    assert len(shown) == 1 and "Correction: the review is in May\\." in source(shown[0])
     assert nb["metadata"][META]["signoff"]["addenda"][0]["h"] == ev["h"]
     assert verify(locked).ok
     # tamper with the addendum in the journal
@@ -232,7 +232,7 @@ def test_shown_signoff_cell_edit_is_caught(locked):
     finalize(locked)
     nb = load_json(locked)
     cell = next(c for c in nb["cells"] if c.get("metadata", {}).get(META, {}).get("signoff_cell"))
-    cell["source"] = cell["source"].replace("Noted", "Not noted")
+    cell["source"] = source(cell).replace("Noted", "Not noted")
     locked.write_text(json.dumps(nb))
     assert any("sign-off / addenda text" in p for p in verify(locked).problems)
 

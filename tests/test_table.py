@@ -8,6 +8,7 @@ import stat
 import pytest
 
 import supervision_kit
+from supervision_kit.core.prompts import load_prompt_set
 from supervision_kit.core.store import journal_path
 from supervision_kit.record import fill, finalize
 from supervision_kit.table.index import INDEX_FORMAT, INDEX_NAME, load_store, sessions, wide
@@ -18,9 +19,10 @@ from tests.helpers import run_cli
 def mixed_store(store, make_workbook):
     """Journal-only, finalized, corrupt, foreign and hidden files side by side."""
     open_wb = make_workbook(case="demo-01", date="2026-01-10")
-    fill(open_wb, {"wellbeing": "Tired but steady", "session_rating": 7, "duration_minutes": 60})
+    fill(open_wb, {"worker_agenda": "Tired but steady", "session_rating": 7,
+                   "duration_minutes": 60})
     done_wb = make_workbook(case="demo-01", date="2026-02-10")
-    fill(done_wb, {"wellbeing": "Better week",
+    fill(done_wb, {"worker_agenda": "Better week",
                    "goals": [{"goal": "Walk to the shop", "weight": 2}]})
     finalize(done_wb)
     journal_path(done_wb).unlink()  # the .ipynb alone is the record
@@ -39,7 +41,7 @@ def mixed_store(store, make_workbook):
 def test_reads_journal_only_and_finalized_alike(store, mixed_store):
     df = supervision_kit.load_store(store)
     one = df[df["path"] == str(mixed_store["open"])].set_index("prompt_id")
-    assert one.loc["wellbeing", "value"] == "Tired but steady"
+    assert one.loc["worker_agenda", "value"] == "Tired but steady"
     assert one.loc["session_rating", "value"] == 7
     assert one.loc["session_rating", "kind"] == "scale"
     assert one.loc["session_rating", "section"] == "checkin"
@@ -50,9 +52,10 @@ def test_reads_journal_only_and_finalized_alike(store, mixed_store):
     assert two.loc["goals", "value"][0]["goal"] == "Walk to the shop"
     assert two["finalized"].all()
     assert set(df["case"]) == {"demo-01", "demo-02"}
-    assert set(df["template"]) == {"session"} and set(df["version"]) == {"1.0"}
+    assert set(df["template"]) == {"session"}
+    assert set(df["version"]) == {load_prompt_set("session").version}
     assert str(df["date"].dtype).startswith("datetime64")
-    assert df.loc[df["prompt_id"] == "wellbeing", "date"].dt.month.tolist() == [1, 2]
+    assert df.loc[df["prompt_id"] == "worker_agenda", "date"].dt.month.tolist() == [1, 2]
     assert df["value"].map(lambda v: v not in (None, "", [])).all()  # answered prompts only
 
 
@@ -74,8 +77,8 @@ def test_case_filter_and_wide_view(store, mixed_store):
     assert set(df["case"]) == {"demo-01"} and df.attrs["skipped"] == []
     w = wide(df, "demo-01")
     assert list(w.index.names) == ["date", "template"]
-    assert w["wellbeing"].tolist() == ["Tired but steady", "Better week"]
-    assert w.columns[0] == "wellbeing"  # workbook order
+    assert w["worker_agenda"].tolist() == ["Tired but steady", "Better week"]
+    assert w.columns[0] == "worker_agenda"  # workbook order
     everything = wide(load_store(store))
     assert everything.index.names[0] == "case" and len(everything) == 3
     s = sessions(load_store(store))
@@ -110,9 +113,9 @@ def test_index_cache_is_private_and_used(store, mixed_store):
 
 def test_cache_follows_edits_finalize_and_deletes(store, mixed_store):
     before = load_store(store)
-    fill(mixed_store["done"], {"wellbeing": "Rewritten"})  # journal appears beside a final nb
+    fill(mixed_store["done"], {"worker_agenda": "Rewritten"})  # journal appears beside a final nb
     df = load_store(store)
-    assert df.loc[(df["path"] == str(mixed_store["done"])) & (df["prompt_id"] == "wellbeing"),
+    assert df.loc[(df["path"] == str(mixed_store["done"])) & (df["prompt_id"] == "worker_agenda"),
                   "value"].item() == "Rewritten"
     finalize(mixed_store["open"])
     journal_path(mixed_store["open"]).unlink()
@@ -192,14 +195,14 @@ def test_unchanged_store_is_served_from_cached_columns(store, mixed_store):
     load_store(store)
     _doctor_index(store, {mixed_store["open"]: "from the index", mixed_store["other"]: 99})
     df = load_store(store)
-    assert _value(df, mixed_store["open"], "wellbeing") == "from the index"
+    assert _value(df, mixed_store["open"], "worker_agenda") == "from the index"
     assert _value(df, mixed_store["other"], "session_rating") == 99
     assert len(df.attrs["skipped"]) == 3
     # one journal changes: that workbook is read again, the others still come from the index
     fill(mixed_store["other"], {"session_rating": 5})
     df = load_store(store)
     assert _value(df, mixed_store["other"], "session_rating") == 5
-    assert _value(df, mixed_store["open"], "wellbeing") == "from the index"
+    assert _value(df, mixed_store["open"], "worker_agenda") == "from the index"
 
 
 def test_cached_columns_follow_new_touched_and_deleted_workbooks(store, mixed_store,
@@ -208,22 +211,22 @@ def test_cached_columns_follow_new_touched_and_deleted_workbooks(store, mixed_st
     _doctor_index(store, {mixed_store["open"]: "stale", mixed_store["done"]: "stale too"})
     # a new workbook appears (its folder's other files are unchanged)
     new = make_workbook(case="demo-01", date="2026-03-10")
-    fill(new, {"wellbeing": "New one"})
+    fill(new, {"worker_agenda": "New one"})
     df = load_store(store)
-    assert _value(df, new, "wellbeing") == "New one"
-    assert _value(df, mixed_store["open"], "wellbeing") == "stale"
+    assert _value(df, new, "worker_agenda") == "New one"
+    assert _value(df, mixed_store["open"], "worker_agenda") == "stale"
     # a rewritten .ipynb with the same size is noticed by its mtime alone
     st = mixed_store["done"].stat()
     os.utime(mixed_store["done"], ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
     df = load_store(store)
-    assert _value(df, mixed_store["done"], "wellbeing") == "Better week"
+    assert _value(df, mixed_store["done"], "worker_agenda") == "Better week"
     # a deleted workbook drops out of the frame and the index
     new.unlink()
     journal_path(new).unlink()
     df = load_store(store)
     assert not (df["path"] == str(new)).any()
     assert str(new.relative_to(store)) not in _index(store)["files"]
-    assert _value(df, mixed_store["open"], "wellbeing") == "stale"
+    assert _value(df, mixed_store["open"], "worker_agenda") == "stale"
 
 
 def test_cached_reads_match_uncached_reads(store, mixed_store, make_workbook):
@@ -253,7 +256,7 @@ def test_case_read_keeps_other_cases_in_the_index(store, mixed_store):
     assert set(df["case"]) == {"demo-02"} and df["value"].tolist() == [2]
     assert len(df.attrs["skipped"]) == 3
     df = load_store(store)
-    assert _value(df, mixed_store["open"], "wellbeing") == "kept"
+    assert _value(df, mixed_store["open"], "worker_agenda") == "kept"
     assert _value(df, mixed_store["other"], "session_rating") == 2
 
 
@@ -266,3 +269,11 @@ def test_inconsistent_index_is_rebuilt(store, mixed_store):
     df = load_store(store)
     assert df["value"].tolist() == good["value"].tolist()
     assert "wrong" not in df["value"].tolist()
+
+
+def test_private_answers_are_left_out_unless_asked_for(store, make_workbook):
+    wb = make_workbook(case="demo-03", date="2026-04-01")
+    fill(wb, {"wellbeing": "Not sleeping well", "worker_agenda": "C-1 next steps"})
+    ids = set(load_store(store)["prompt_id"])
+    assert "worker_agenda" in ids and "wellbeing" not in ids
+    assert "wellbeing" in set(load_store(store, private=True)["prompt_id"])

@@ -84,6 +84,7 @@ def test_process_recording_table_renders_rows_in_the_finalized_notebook(make_wor
     nb = json.loads(path.read_text())
     md = next(o["data"]["text/markdown"] for c in nb["cells"] for o in c.get("outputs", [])
               if o.get("data", {}).get(ANSWER_MIME, {}).get("id") == "pr_exchanges")
+    md = "".join(md) if isinstance(md, list) else md  # nbformat may store lines as a list
     lines = md.splitlines()
     assert lines[2].startswith("| Speaker") or any(ln.startswith("| Speaker") for ln in lines)
     assert "| Client | Long\\. \\| Tiring\\. |" in md

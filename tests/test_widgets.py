@@ -108,7 +108,7 @@ def test_table_rows_can_be_added_and_are_saved(kinds_workbook):
               't.add.click()\n'
               't.rows[1]["said"].widget.value = "second"\n'
               't.rows[1]["level"].widget.value = -2\n'
-              'wb.writer.flush()')
+              'wb.flush()')
         rows = read_answers(kinds_workbook)["answers"]["rows"]
         assert [r["said"] for r in rows] == ["first", "second"]
         assert rows[1]["level"] == -2 and rows[0]["who"] == "Client"
@@ -129,7 +129,7 @@ def test_rerun_restores_every_widget_from_the_journal(kinds_workbook):
 
 def test_invalid_input_is_not_saved_and_is_reported(kinds_workbook):
     with Kernel(kinds_workbook) as k:
-        k.run('wb.fields["score"].widget.value = "twelve"\nwb.writer.flush()')
+        k.run('wb.fields["score"].widget.value = "twelve"\nwb.flush()')
         assert "score" not in read_answers(kinds_workbook)["answers"]
         assert "expected a number" in k.run("print(wb.status.value)")
 

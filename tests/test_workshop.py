@@ -13,6 +13,8 @@ from nbclient import NotebookClient
 from nbformat.sign import NotebookNotary
 
 from supervision_kit import workshop as ws
+from supervision_kit.kernel import panels
+from supervision_kit.workshop import batch, public
 from supervision_kit.core.errors import ConflictError, InputError, WorkbookError
 from supervision_kit.core.prompts import templates_dir
 from supervision_kit.core.store import journal_path
@@ -34,7 +36,7 @@ def header(nb):
 
 @pytest.fixture
 def no_binder(monkeypatch):
-    for k in (*ws.BINDER_ENV, ws.ENV_PUBLIC):
+    for k in (*public.BINDER_ENV, public.ENV_PUBLIC):
         monkeypatch.delenv(k, raising=False)
 
 
@@ -118,7 +120,7 @@ def test_generate_30_one_render_copied(tmp_path):
         injected = next(source(c) for c in nb["cells"]
                         if "injected-parameters" in c["metadata"].get("tags", []))
         assert f'workbook_file = "{code}-workshop.ipynb"' in injected
-        assert ws._PLACEHOLDER not in path.read_text()
+        assert batch._PLACEHOLDER not in path.read_text()
     assert len(ids) == 30
     sections = [s["id"] for s in load_notebook(paths[6])["metadata"][META]["prompt_set"]
                 ["sections"]]
@@ -129,7 +131,7 @@ def test_generate_30_one_render_copied(tmp_path):
         assert f"[P{i:02d}-workshop.ipynb](P{i:02d}-workshop.ipynb)" in index
     assert "?urlpath=lab/tree/" in index
     start = json.loads(res["start"].read_text())
-    assert start["metadata"][ws.MARK]["kind"] == "start"
+    assert start["metadata"][batch.MARK]["kind"] == "start"
     assert "(P30-workshop.ipynb)" in "".join(source(c) for c in start["cells"])
 
 
@@ -144,12 +146,12 @@ def test_generate_from_codes_file_and_refuse_to_overwrite(tmp_path):
     assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == before  # nothing written
     codes.write_text("red-01\nJane Smith\n")
     with pytest.raises(InputError, match=r"code 2: invalid participant code 'Jane Smith'"):
-        ws.participant_codes(codes_file=str(codes))
+        batch.participant_codes(codes_file=str(codes))
     codes.write_text("a1\na1\n")
     with pytest.raises(InputError, match="duplicate participant code 'a1'"):
-        ws.participant_codes(codes_file=str(codes))
+        batch.participant_codes(codes_file=str(codes))
     with pytest.raises(InputError, match="--participants must be"):
-        ws.participant_codes(0)
+        batch.participant_codes(0)
 
 
 # ---------------------------------------------------------------- collect + summary
@@ -183,7 +185,7 @@ def test_collect_merges_workbooks_journals_and_downloads(tmp_path, no_binder):
     from supervision_kit.kernel.form import Workbook
 
     wb = Workbook(out / "grp-a-01-workshop.ipynb")
-    name, data = ws.download_copy(wb)
+    name, data = panels.download(wb)
     wb.close()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -248,16 +250,16 @@ def test_cli_three_commands(tmp_path, no_binder):
 
 
 def test_public_host_detection(monkeypatch, no_binder):
-    assert not ws.public_host() and ws.banner_html() == ""
+    assert not public.public_host() and public.banner_html() == ""
     monkeypatch.setenv("JUPYTERHUB_USER", "someone")  # a private hub is not a public host
-    assert not ws.public_host()
+    assert not public.public_host()
     monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
-    assert ws.public_host() and ws.BANNER in ws.banner_html()
-    monkeypatch.setenv(ws.ENV_PUBLIC, "0")
-    assert not ws.public_host()
+    assert public.public_host() and public.BANNER in public.banner_html()
+    monkeypatch.setenv(public.ENV_PUBLIC, "0")
+    assert not public.public_host()
     monkeypatch.delenv("BINDER_LAUNCH_HOST")
-    monkeypatch.setenv(ws.ENV_PUBLIC, "1")
-    assert ws.public_host()
+    monkeypatch.setenv(public.ENV_PUBLIC, "1")
+    assert public.public_host()
 
 
 def test_public_host_refuses_non_workshop_workbooks(tmp_path, make_workbook, monkeypatch,
@@ -274,7 +276,7 @@ def test_public_host_refuses_non_workshop_workbooks(tmp_path, make_workbook, mon
     monkeypatch.chdir(tmp_path / "ws")
     wb = open_workbook("P01-workshop.ipynb")
     wb.close()
-    assert ws.BANNER in capsys.readouterr().out
+    assert public.BANNER in capsys.readouterr().out
 
 
 def test_banner_and_refusal_in_a_real_kernel(tmp_path, make_workbook, monkeypatch):
@@ -289,7 +291,7 @@ def test_banner_and_refusal_in_a_real_kernel(tmp_path, make_workbook, monkeypatc
 
     outs = run(tmp_path / "ws" / "P01-workshop.ipynb")
     assert not [o for o in outs if o.output_type == "error"]
-    assert any(ws.BANNER in o.get("data", {}).get("text/plain", "") for o in outs)
+    assert any(public.BANNER in o.get("data", {}).get("text/plain", "") for o in outs)
     outs = run(make_workbook(case="demo-02"))
     errors = [o for o in outs if o.output_type == "error"]
     assert errors and "public training server" in errors[0]["evalue"]
@@ -326,7 +328,7 @@ def test_download_delete_server_copy_resume_from_download(tmp_path, monkeypatch,
     for pid, value in expected.items():
         wb._changed(pid, value)  # as the widgets do; pending in the debounced writer
     open_bytes = (server / "P07-workshop.ipynb").read_bytes()
-    name, data = ws.download_copy(wb)
+    name, data = panels.download(wb)
     assert (server / "P07-workshop.ipynb").read_bytes() == open_bytes  # open file untouched
     assert name.startswith("P07-workshop-") and name.endswith(".ipynb")
     downloaded = json.loads(data)
@@ -342,12 +344,12 @@ def test_download_delete_server_copy_resume_from_download(tmp_path, monkeypatch,
     monkeypatch.chdir(fresh)
     wb2 = open_workbook("P07-workshop.ipynb", show=False)
     wb2.ask("ws_stood_out")  # a displayed widget gets the restored answer too
-    assert ws.restore_upload(wb2, data, name) == len(expected)
+    assert panels.restore(wb2, data, name) == len(expected)
     assert wb2.fields["ws_stood_out"].value == expected["ws_stood_out"]
     assert wb2.answers() == expected
     wb2.close()
     assert read_answers(fresh / "P07-workshop.ipynb")["answers"] == expected
-    assert ws.restore_upload(open_workbook("P07-workshop.ipynb", show=False), data, name) == 0
+    assert panels.restore(open_workbook("P07-workshop.ipynb", show=False), data, name) == 0
 
 
 def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
@@ -357,22 +359,22 @@ def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
     monkeypatch.chdir(tmp_path / "ws")
     other = open_workbook("P02-workshop.ipynb", show=False)
     other._changed("ws_stood_out", "someone else's answer")
-    _n, other_data = ws.download_copy(other)
+    _n, other_data = panels.download(other)
     other.close()
     wb = open_workbook("P01-workshop.ipynb", show=False)
     with pytest.raises(WorkbookError, match="participant 'P02'"):
-        ws.restore_upload(wb, other_data, "P02.ipynb")
+        panels.restore(wb, other_data, "P02.ipynb")
     with pytest.raises(WorkbookError, match="not a notebook"):
-        ws.restore_upload(wb, b"\x00\x01garbage", "photo.jpg")
+        panels.restore(wb, b"\x00\x01garbage", "photo.jpg")
     with pytest.raises(WorkbookError, match="not a workshop workbook"):
-        ws.restore_upload(wb, make_workbook(case="demo-03").read_bytes(), "session.ipynb")
+        panels.restore(wb, make_workbook(case="demo-03").read_bytes(), "session.ipynb")
     nb = json.loads(other_data)
     nb["metadata"][META]["workbook"]["case_id"] = "P01"
     cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt"))
     pid = cell["metadata"][META]["prompt"]
     cell["outputs"][0]["data"]["application/vnd.supervision-kit.answer+json"]["value"] = 99
     with pytest.raises(InputError, match=pid):
-        ws.restore_upload(wb, json.dumps(nb).encode(), "edited.ipynb")
+        panels.restore(wb, json.dumps(nb).encode(), "edited.ipynb")
     assert wb.answers() == {}
     wb.close()
 
@@ -398,7 +400,7 @@ def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_bind
     ids = prompt_index(json.loads(data))
     assert notebook_answers(json.loads(data))["ws_take_away"]["v"] == "Slow down at the start."
     assert "ws_take_away" in ids
-    wb.writer.flush()
+    wb.flush()
     journal_path(wb.path).unlink()  # lose the answers, then resume through the upload widget
     wb.values.clear()
     upload.value = ({"name": "mine.ipynb", "type": "", "size": len(data),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-from IPython.display import HTML, Image, display
+from IPython import display as ipd
 
 from ..core.errors import KitError
 from ..core.state import ROLES
@@ -29,11 +29,11 @@ ERROR = "<span style='color:#b00020'>Problem: {}</span>"
 
 
 def _show(fig: Any) -> None:
-    display(Image(data=png(fig), format="png"))
+    ipd.display(ipd.Image(data=png(fig), format="png"))
 
 
 def _html(text: str) -> None:
-    display(HTML(text))
+    ipd.display(ipd.HTML(text))
 
 
 def _store_of(wb: Workbook) -> Path:
@@ -146,7 +146,7 @@ def signoff_panel(wb: Workbook) -> Any:
     add_btn.on_click(_add)
     refresh()
     panel = W.VBox([W.HTML("<h3>Sign-off</h3>"), *rows, status, addendum_box, message])
-    display(panel)
+    ipd.display(panel)
     return panel
 
 
@@ -163,10 +163,28 @@ def _link_html(name: str, data: bytes, folder: Path) -> str:
             "browser on the left and choose <b>Download</b>.")
 
 
-def download_panel(wb: Workbook) -> None:
-    """Buttons at the end of a workshop workbook: download a finalized copy, upload to resume."""
+def download(wb: Workbook) -> tuple[str, bytes]:
+    """A finalized copy of the open workbook with every current answer: (file name, bytes).
+    Pending keystrokes are saved first; the open .ipynb is never touched."""
+    wb.flush()
+    name, nb = download_copy(wb.path)
+    return name, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def restore(wb: Workbook, data: bytes, name: str = "upload") -> int:
+    """Restore answers from a downloaded copy into the open workbook (through the append
+    path) and show them; returns how many answers were restored."""
     from ..core.workbook import open_record
 
+    wb.flush()
+    values = answers_to_restore(open_record(wb.path), data, name)
+    events = wb.session.save_now(values, "upload")
+    wb.show_restored(events)
+    return len(events)
+
+
+def download_panel(wb: Workbook) -> None:
+    """Buttons at the end of a workshop workbook: download a finalized copy, upload to resume."""
     button = W.Button(description="Download my workbook", icon="download",
                       button_style="primary", layout=W.Layout(width="auto"))
     link = W.HTML()
@@ -176,9 +194,7 @@ def download_panel(wb: Workbook) -> None:
 
     def on_download(_b: Any) -> None:
         try:
-            wb.flush()
-            name, nb = download_copy(wb.path)
-            data = (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+            name, data = download(wb)
             link.value = _link_html(name, data, wb.path.parent)
         except Exception as exc:  # noqa: BLE001 - shown to the participant, never a traceback
             link.value = ERROR.format(html.escape(str(exc)))
@@ -190,11 +206,8 @@ def download_panel(wb: Workbook) -> None:
         item = files[0]
         name = str(item.get("name", "upload"))
         try:
-            wb.flush()
-            values = answers_to_restore(open_record(wb.path), bytes(item["content"]), name)
-            events = wb.session.save_now(values, "upload")
-            wb.show_restored(events)
-            message.value = (f"Restored {len(events)} answer(s) from {html.escape(name)}. "
+            n = restore(wb, bytes(item["content"]), name)
+            message.value = (f"Restored {n} answer(s) from {html.escape(name)}. "
                              "They are saved and shown above.")
         except Exception as exc:  # noqa: BLE001 - shown to the participant, never a traceback
             message.value = ERROR.format(html.escape(str(exc)))
@@ -205,4 +218,4 @@ def download_panel(wb: Workbook) -> None:
     upload.observe(on_upload, names="value")
     help_html = W.HTML("<i>Starting again on a new server? Open your own workbook, run all "
                        "cells, then upload the file you downloaded last time.</i>")
-    display(W.VBox([W.HBox([button, link]), help_html, upload, message]))
+    ipd.display(W.VBox([W.HBox([button, link]), help_html, upload, message]))

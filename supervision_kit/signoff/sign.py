@@ -87,11 +87,12 @@ def sign(path: str | os.PathLike[str], role: str, name: str) -> dict[str, Any]:
 def check_text(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InputError("the addendum text is empty")
+    text = str(normalise(text))
     if any(unsafe_char(c, allow_newline=True) for c in text):
         raise InputError("the addendum text contains control or direction characters")
     if len(text) > MAX_TEXT:
         raise InputError(f"the addendum is {len(text):,} characters; the limit is {MAX_TEXT:,}")
-    return str(normalise(text)).strip("\n")
+    return text.strip("\n")
 
 
 def add_addendum(path: str | os.PathLike[str], role: str, text: str,

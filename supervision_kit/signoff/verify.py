@@ -171,6 +171,9 @@ def _mirror_problems(rec: Record) -> list[str]:
                 if normalise(value) not in saved.get((pid, t), []):
                     problems.append(f"answer to {pid!r} ({_label(rec, pid)}) shown in the .ipynb "
                                     "matches no answer the journal saved (edited by hand?)")
+                    problems += [f"answer to {pid!r} ({_label(rec, pid)}) in the .ipynb differs "
+                                 f"from what the {role} signed" for role, s in signed.items()
+                                 if (s.get("prompts") or {}).get(pid) != _digest(value)]
             else:
                 for role, s in signed.items():
                     if (s.get("prompts") or {}).get(pid) != _digest(value):
@@ -237,10 +240,6 @@ def verify(path: str | os.PathLike[str]) -> Verification:
             if s.get(key) != want:
                 rep.problems.append(f"the {role}'s signature is for {key} {s.get(key)!r}, but "
                                     f"this workbook has {want!r}")
-        if not st.locked:  # signed by one so far: later answers are allowed, but say so
-            if s.get("answers_sha256") != total:
-                rep.notes.append(f"answers changed after the {role} signed; they must sign again")
-            continue
         diffs = _diff(s.get("prompts"), current)
         rep.problems += [f"answer to {pid!r} ({_label(rec, pid)}) was {how} after the "
                          f"{role} signed" for pid, how in diffs]
