@@ -10,20 +10,33 @@ import base64
 import html
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import ipywidgets as W
 from IPython import display as ipd
 
 from ..core.errors import KitError
-from ..core.state import ROLES
+from ..core.state import ROLES, RecordState
 from ..core.store import atomic_write, make_private_dir
 from ..progress import measures as P
 from ..progress.charts import png, review_figures, review_tables_html, strip_chart
 from ..signoff import add_addendum, sign
 from ..signoff.embed import when
 from ..workshop.resume import DATA_URI_LIMIT, answers_to_restore, download_copy
-from .form import Workbook
+from .session import Session
+
+
+class Workbook(Protocol):
+    """What a panel needs of the open workbook (kernel/form.py's ``Workbook``)."""
+
+    path: Path
+    info: dict[str, Any]
+    session: Session
+
+    def flush(self) -> None: ...
+    def refresh_lock(self) -> RecordState: ...
+    def show_restored(self, events: list[dict[str, Any]]) -> None: ...
+
 
 ERROR = "<span style='color:#b00020'>Problem: {}</span>"
 
