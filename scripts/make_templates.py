@@ -13,7 +13,7 @@ START = (
     "automatically as you type** — you do not need to press Save."
 )
 HEADERS = {
-    "session": "# Supervision session\n\n**Case** $case_id · **Date** $session_date · "
+    "session": "# Supervision session\n\n**Cases** $cases · **Date** $session_date · "
     "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line",
     "process_recording": "# Process recording\n\n**Case** $case_id · **Date** $session_date · "
     "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line\n\n"

@@ -67,8 +67,11 @@ def _read_json_file(path: str) -> Any:
 def cmd_new(a: argparse.Namespace) -> None:
     from .generate.render import new_workbook
 
+    bad = [p for p in a.param or [] if "=" not in p]
+    if bad:
+        raise InputError(f"--param {bad[0]!r}: use KEY=VALUE")
     params = dict(p.split("=", 1) for p in a.param) if a.param else {}
-    path = new_workbook(case_id=a.case, worker=a.worker, supervisor=a.supervisor, date=a.date,
+    path = new_workbook(cases=a.case or [], worker=a.worker, supervisor=a.supervisor, date=a.date,
                         focus=a.focus or "", template=a.template, store=a.store,
                         templates=a.templates, params=params)
     _out(str(path))
@@ -270,10 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     def workbook_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("workbook", help="path to a workbook (.ipynb)")
 
-    sp = add("new", cmd_new, "generate a workbook for a supervision session")
+    sp = add("new", cmd_new, "generate a workbook (a supervision session, worksheet, agreement…)")
     sp.add_argument("--worker", required=True, help="worker's name or initials")
     sp.add_argument("--supervisor", required=True, help="supervisor's name or initials")
-    sp.add_argument("--case", required=True, help="pseudonymous case id (letters, digits, - _)")
+    sp.add_argument("--case", action="append", metavar="CASE",
+                    help="pseudonymous case id (letters, digits, - _); repeat for each case "
+                         "discussed in a session; one for a worksheet")
     sp.add_argument("--date", help="session date YYYY-MM-DD (default: today)")
     sp.add_argument("--focus", help="reflection, ethics, skills, planning, or free text")
     sp.add_argument("--template", default="session", help="template name (default: session)")

@@ -35,7 +35,7 @@ META = "supervision_kit"
 SIGNOFF_META = "signoff"  # metadata[supervision_kit][signoff]: events copied in by finalize
 # prompt keys that say what an answer means (docs/architecture.md, "Annotations")
 ANNOTATIONS = ("rates", "evidence", "duration", "outcome", "carry", "carried", "private",
-               "competencies", "scope", "case", "required")
+               "competencies", "scope", "case", "required", "review_date")
 
 
 def meaning(prompt: dict[str, Any]) -> dict[str, Any]:
