@@ -13,8 +13,6 @@ from nbclient import NotebookClient
 from nbformat.sign import NotebookNotary
 
 from supervision_kit import workshop as ws
-from supervision_kit.kernel import panels
-from supervision_kit.workshop import batch, public
 from supervision_kit.core.errors import ConflictError, InputError, WorkbookError
 from supervision_kit.core.prompts import templates_dir
 from supervision_kit.core.store import journal_path
@@ -25,6 +23,8 @@ from supervision_kit.core.workbook import (
     prompt_index,
     read_answers,
 )
+from supervision_kit.kernel import panels
+from supervision_kit.workshop import batch, public
 from tests.helpers import run_cli, source
 
 pytestmark = pytest.mark.timeout(180)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import LockedError
 from .journal import open_for_append, write_events
-from .lock import DEFAULT_WAIT, workbook_lock
+from .lock import workbook_lock
 from .store import journal_path
 from .workbook import Record, open_record
 
@@ -33,7 +33,7 @@ def locked_error(rec: Record) -> LockedError:
 
 
 def append(path: str | os.PathLike[str], build: Events | Callable[[Record], Events], *,
-           wait: float = DEFAULT_WAIT, what: str = "") -> list[dict[str, Any]]:
+           wait: float | None = None, what: str = "") -> list[dict[str, Any]]:
     """Append events to the workbook's journal under its lock; returns the written events
     (with seq, t, prev and h). Raises LockedError for anything but an addendum once locked."""
     p = Path(path)

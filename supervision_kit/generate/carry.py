@@ -88,16 +88,23 @@ def earlier_records(folders: list[Path], date: str) -> tuple[list[Record], list[
     return [r for _w, r in found], notes
 
 
+def covers(rec: Record, owner: str, worker: str | None = None) -> bool:
+    """Whether a record could carry items of ``owner``: a workbook about that case, or (for
+    WORKER) one of that worker's workbooks with worker-level carried tables."""
+    if owner == WORKER:
+        return rec.info.get("worker") == worker and any(
+            (p.get("carry") or p.get("carried") or {}).get("scope") == "worker"
+            for p in rec.prompts.values())
+    return owner == rec.info.get("case_id") or owner in (rec.info.get("cases") or [])
+
+
 def open_items(records: list[Record], owner: str, worker: str | None = None
                ) -> tuple[Record | None, list[Item]]:
-    """The newest record holding items of ``owner`` (a case id, or WORKER for ``worker``'s
-    own items), and those items."""
+    """The newest record about ``owner`` (a case id, or WORKER for ``worker``'s own items)
+    and its open items: what it closed stays closed, what it left open comes again."""
     for rec in records:
-        if owner == WORKER and worker is not None and rec.info.get("worker") != worker:
-            continue
-        items = carried_items(rec).get(owner)
-        if items:
-            return rec, items
+        if covers(rec, owner, worker):
+            return rec, carried_items(rec).get(owner, [])
     return None, []
 
 

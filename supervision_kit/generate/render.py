@@ -21,9 +21,9 @@ from ..core.journal import now
 from ..core.notebook import write_notebook
 from ..core.prompts import PromptSet, load_prompt_set, templates_dir
 from ..core.store import check_date, check_id, journal_path, open_private, store_root
-from .expand import expand_cases, has_case_blocks
 from ..core.text import check_name, escape_md
 from ..core.workbook import META
+from .expand import expand_cases, has_case_blocks
 
 FOCUS_WORDS = ("reflection", "ethics", "skills", "planning")
 # Parameters the kernel needs; everything else (names) stays in metadata only.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,6 +15,7 @@ import ipywidgets as W
 from IPython import display as ipd
 
 from ..core.errors import KitError
+from ..core.notebook import notebook_text
 from ..core.state import ROLES, RecordState
 from ..core.store import atomic_write, make_private_dir
 from ..progress import measures as P
@@ -181,7 +181,7 @@ def download(wb: Workbook) -> tuple[str, bytes]:
     Pending keystrokes are saved first; the open .ipynb is never touched."""
     wb.flush()
     name, nb = download_copy(wb.path)
-    return name, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return name, notebook_text(nb).encode("utf-8")
 
 
 def restore(wb: Workbook, data: bytes, name: str = "upload") -> int:

@@ -77,7 +77,9 @@ def load_store(
     gc_on = gc.isenabled()
     gc.disable()  # many small containers, no cycles: collections would only slow the read
     try:
-        df = _load(root, case, progress, cache)
+        # a case's answers may sit in any folder (sessions about several cases live in
+        # sessions/): read the whole store (the index makes that cheap), then filter
+        df = _load(root, None, progress, cache)
     finally:
         if gc_on:
             gc.enable()
@@ -85,7 +87,20 @@ def load_store(
         keep = ~df["meaning"].map(_is_private, na_action="ignore").fillna(False).astype(bool)
         if not keep.all():
             df = df[keep.to_numpy()].reset_index(drop=True)
+    if len(df):  # in a session about several cases, a case block's answers are its case's
+        own = df["meaning"].map(_case_of, na_action="ignore")
+        if own.notna().any():
+            df["case"] = own.where(own.notna(), df["case"])
+    if case is not None:
+        skipped = [x for x in df.attrs.get("skipped", [])
+                   if Path(x["path"]).relative_to(root).parts[0] in (case, "sessions")]
+        df = df[df["case"] == case].reset_index(drop=True)
+        df.attrs["skipped"] = skipped
     return df
+
+
+def _case_of(m: Any) -> Any:
+    return m.get("case") if isinstance(m, dict) else None
 
 
 def _is_private(m: Any) -> bool:
