@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests need (package, test tools, Debian's Chromium for the browser tests),
-# lint, then run every test. pytest's "no tests collected" (exit 5) counts as a failure.
+# lint and type-check, then run every test. pytest's "no tests collected" (exit 5) counts as a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 python -m ruff check . || exit 1
+python -m mypy || exit 1
 python -m pytest "$@"
 rc=$?
 if [ "$rc" = 5 ]; then

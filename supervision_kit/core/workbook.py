@@ -114,7 +114,12 @@ def workbook_info(nb: dict[str, Any]) -> dict[str, Any]:
 
 def prompt_index(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Prompt id -> prompt definition (with ``section`` and its ``section_title``), in order."""
-    sections = nb["metadata"][META]["prompt_set"].get("sections", [])
+    return prompt_index_of(nb["metadata"][META]["prompt_set"])
+
+
+def prompt_index_of(prompt_set: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The same index for a prompt set given as a dict."""
+    sections = prompt_set.get("sections", [])
     out = {}
     for s in sections:
         extra = {"section": s["id"], "section_title": s.get("title", s["id"])}

@@ -84,7 +84,7 @@ def editor(item: dict[str, Any], value: Any, disabled: bool, compact: bool = Fal
             options = [(o, o) for o in item["options"]]
         cls = W.Dropdown if compact else W.RadioButtons
         if compact:
-            options = [("—", None), *options]
+            options = [("—", None), *options]  # type: ignore[list-item]
         w = cls(options=options, value=value if value in [v for _, v in options] else None,
                 layout=full(), disabled=disabled)
         w.add_class("sk-wrap")

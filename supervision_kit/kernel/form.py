@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ class Workbook:
         """Show the widget for one prompt, and the mirror of its saved answer below it."""
         prompt = self.prompts[prompt_id]
         field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
-                      on_change=lambda v, pid=prompt_id: self._changed(pid, v))
+                      on_change=self._on_change(prompt_id))
         self.fields[prompt_id] = field
         cond = prompt.get("show_if")
         if cond:
@@ -135,6 +136,9 @@ class Workbook:
         self.handles[prompt_id] = display(out["data"], raw=True, display_id=True)
 
     # -- changes
+    def _on_change(self, prompt_id: str) -> Callable[[Any], None]:
+        return lambda value: self._changed(prompt_id, value)
+
     def _changed(self, prompt_id: str, value: Any) -> None:
         try:
             value = self.session.put(prompt_id, value)
@@ -182,7 +186,7 @@ class Workbook:
         if field is None:
             return
         new = Field(self.prompts[pid], self.values.get(pid), disabled=self.locked,
-                    on_change=lambda v, pid=pid: self._changed(pid, v))
+                    on_change=self._on_change(pid))
         field.box.children = new.box.children  # keep the displayed box, swap its contents
         field.editor, field.note = new.editor, new.note
 

@@ -80,14 +80,14 @@ def progress_strip(wb: Workbook) -> None:
     _html(f"<p><b>Progress so far</b>: {n} earlier session{'s' if n != 1 else ''} since "
           f"{html.escape(first)}. Run <code>supervision-kit progress --case "
           f"{html.escape(str(case))}</code> for the full review.</p>")
-    _show(strip_chart(earlier, case))
+    _show(strip_chart(earlier, str(case)))
 
 
 def progress_review(wb: Workbook) -> None:
     """The progress template: every chart for the case, then goals and actions with status."""
     from ..table.index import load_store
 
-    case = wb.info.get("case_id")
+    case = str(wb.info.get("case_id") or "")
     df = load_store(_store_of(wb), progress=False)
     settings = dict(wb.info.get("parameters") or {})
     case_df = df[df["case"] == case]

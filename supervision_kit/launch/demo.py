@@ -50,7 +50,9 @@ def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> l
     from ..progress.report import make_progress
 
     last = data["cases"]["demo-01"]["sessions"][-1]["date"]
-    made.append(make_progress("demo-01", store=root, date=last)["notebook"])
+    review = make_progress("demo-01", store=root, date=last)["notebook"]
+    if review is not None:
+        made.append(review)
     (root / MARKER).write_text("demo store: fictional cases only\n")
     return made
 

@@ -397,7 +397,7 @@ def inline_warning(value: Any) -> str:
     except InputError:
         names = []
     kinds = sorted({kind for _w, text in _strings(value) for kind, _s, _e in
-                    find(text, None, names)}, key=_PRIORITY.get)
+                    find(text, None, names)}, key=lambda k: _PRIORITY.get(k, 99))
     if not kinds:
         return ""
     what = ", ".join(_LABEL[k] for k in kinds)

@@ -87,7 +87,7 @@ def what(ev: dict[str, Any]) -> str:
 def check_chain(events: list[dict[str, Any]]) -> list[str]:
     """Problems in a journal's hash chain (altered, removed, inserted or reordered events)."""
     problems = []
-    prev = GENESIS
+    prev: Any = GENESIS
     for n, ev in enumerate(events, 1):
         if ev.get("prev") != prev:
             problems.append(f"journal event {n} ({what(ev)}): the hash chain breaks before it "

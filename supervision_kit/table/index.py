@@ -284,7 +284,12 @@ def _join(entries: dict[str, dict[str, Any]], files: dict[str, Key]) -> dict[str
     good = sorted(((rel, e) for rel, e in entries.items() if "book" in e),
                   key=lambda x: (str(x[1]["book"][0] or ""), str(x[1]["book"][1] or ""), x[0]))
     numbers: dict[Desc, int] = {}
-    rels, books, counts, codes, values, context = [], [], [], [], [], {}
+    rels: list[str] = []
+    books: list[Any] = []
+    counts: list[int] = []
+    codes: list[int] = []
+    values: list[Any] = []
+    context: dict[int, Any] = {}
     for rel, e in good:
         base = len(values)
         rels.append(rel)
