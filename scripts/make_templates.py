@@ -25,6 +25,14 @@ HEADERS = {
     "**Worker** $worker · **Supervisor** $supervisor",
     "workshop": "# Training workshop\n\n**Participant** $case_id · **Date** $session_date\n\n"
     "**Fictional training material only: do not enter real client information.**",
+    "agreement": "# Supervision agreement\n\n**Worker** $worker · **Supervisor** $supervisor · "
+    "**Date** $session_date\n\n"
+    "One agreement for this worker and supervisor. Fill it in together, review it at least "
+    "once a year, and both sign it.",
+    "critical_incident": "# Critical incident analysis\n\n**Case** $case_id · **Date** "
+    "$session_date · **Worker** $worker · **Supervisor** $supervisor  \n$focus_line\n\n"
+    "If anyone may still be at risk, act under your local safeguarding procedure now; do not "
+    "wait to finish this record. Use roles and case ids, never names.",
 }
 CLOSING = (
     "## When you have finished\n\n"
@@ -60,6 +68,8 @@ EXTRA_CODE = {
     "progress": [("progress_review", "# Progress charts\nwb.progress_review()", "top"),
                  ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
     "workshop": [("download", "# Download my workbook\nwb.download_panel()", "end")],
+    "agreement": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "critical_incident": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
 }
 
 
