@@ -28,11 +28,12 @@ def mixed_store(store, make_workbook):
     journal_path(done_wb).unlink()  # the .ipynb alone is the record
     other = make_workbook(case="demo-02", date="2026-01-20")
     fill(other, {"session_rating": 4}, role="worker")
+    (store / "demo-02").mkdir(exist_ok=True)
     (store / "demo-02" / "2026-01-01-broken.ipynb").write_text('{"cells": [')
     (store / "demo-02" / "2026-01-02-binary.ipynb").write_bytes(b"\xff\xfe\x00")
     (store / "demo-02" / "analysis.ipynb").write_text(json.dumps(
         {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    hidden = store / "demo-01" / ".ipynb_checkpoints"
+    hidden = store / "sessions" / ".ipynb_checkpoints"
     hidden.mkdir()
     (hidden / "2026-01-10-session-checkpoint.ipynb").write_text("{}")
     return {"open": open_wb, "done": done_wb, "other": other}
@@ -44,7 +45,7 @@ def test_reads_journal_only_and_finalized_alike(store, mixed_store):
     assert one.loc["worker_agenda", "value"] == "Tired but steady"
     assert one.loc["session_rating", "value"] == 7
     assert one.loc["session_rating", "kind"] == "scale"
-    assert one.loc["session_rating", "section"] == "checkin"
+    assert one.loc["session_rating", "section"] == "feedback"
     assert one.loc["session_rating", "role"] == "worker"
     assert one.loc["duration_minutes", "role"] == "joint"
     assert not one["finalized"].any()
@@ -102,7 +103,7 @@ def test_index_cache_is_private_and_used(store, mixed_store):
     assert stat.S_IMODE(index.stat().st_mode) == 0o600
     # prove the second read comes from the index: doctor an unchanged file's cached value
     data = _index(store)
-    _doctor(data, "demo-02/2026-01-20-session.ipynb", 99)
+    _doctor(data, "sessions/2026-01-20-session-demo-02.ipynb", 99)
     index.write_bytes(pickle.dumps(data))
     assert load_store(store, case="demo-02")["value"].tolist() == [99]
     # a change to the journal (size, mtime) invalidates just that file
@@ -124,7 +125,7 @@ def test_cache_follows_edits_finalize_and_deletes(store, mixed_store):
     mixed_store["other"].unlink()
     df = load_store(store)
     assert len(df) == len(before) - 1
-    assert "demo-02/2026-01-20-session.ipynb" not in _index(store)["files"]
+    assert "sessions/2026-01-20-session-demo-02.ipynb" not in _index(store)["files"]
 
 
 class _Boom:

@@ -1,9 +1,10 @@
 """Generation step: expand a session's sections around the worker and the cases discussed.
 
 Sections annotated ``scope: worker`` appear once; each run of consecutive ``scope: case``
-sections (a *case block*) is repeated for every case of the session, in order, with prompt
-and section ids suffixed ``__c1``, ``__c2`` … and the case id recorded on the section
-(``case``), so answers about two cases never share a prompt. Sections without a scope (prompt
+sections (a *case block*) is repeated for every case of the session, in order, with the case
+id recorded on each section (``case``). With two or more cases, prompt and section ids are
+suffixed ``__c1``, ``__c2`` … so answers about two cases never share a prompt; a session
+about one case keeps the plain ids. Sections without a scope (prompt
 sets made before sessions covered several cases) are kept as they are. Pure functions: no I/O.
 """
 
@@ -19,9 +20,11 @@ def has_case_blocks(sections: list[dict[str, Any]]) -> bool:
     return any(s.get("scope") == "case" for s in sections)
 
 
-def suffix_section(section: dict[str, Any], n: int, case: str) -> dict[str, Any]:
-    """One section for case number ``n`` (1-based): ids suffixed, references rewritten."""
-    tail = SUFFIX.format(n=n)
+def suffix_section(section: dict[str, Any], n: int, case: str, *, plain: bool = False
+                   ) -> dict[str, Any]:
+    """One section for case number ``n`` (1-based): ids suffixed (unless ``plain``: the only
+    case), references rewritten."""
+    tail = "" if plain else SUFFIX.format(n=n)
     s = copy.deepcopy(section)
     ids = {p["id"] for p in s.get("prompts", [])}
     s["id"] = s["id"] + tail
@@ -53,10 +56,11 @@ def expand_cases(sections: list[dict[str, Any]], cases: list[str],
     block: list[dict[str, Any]] = []
 
     def flush() -> None:
+        plain = len(cases) == 1
         for n, case in enumerate(cases, 1):
-            out.extend(suffix_section(s, n, case) for s in pending.get(case, []))
+            out.extend(suffix_section(s, n, case, plain=plain) for s in pending.get(case, []))
             ordered = sorted(block, key=lambda s: not s.get("_focus"))
-            out.extend(suffix_section(s, n, case) for s in ordered)
+            out.extend(suffix_section(s, n, case, plain=plain) for s in ordered)
         block.clear()
         pending.clear()
 

@@ -54,6 +54,14 @@ def workbook_folder(root: Path, kind: str, cases: list[str], per_case: bool) -> 
     return root / f"{check_id(kind, 'record kind')}s"
 
 
+def workbook_name(date: str, template: str, cases: list[str]) -> str:
+    """``<date>-<template>[-<case>…].ipynb``: a session names its (pseudonymous) cases, so two
+    sessions on one day about different cases never collide; the same ones are refused."""
+    name = f"{date}-{check_id(template, 'template name')}"
+    shown = cases[:3] + ([f"and-{len(cases) - 3}-more"] if len(cases) > 3 else [])
+    return "-".join([name, *shown]) + ".ipynb"
+
+
 def new_workbook(
     *,
     worker: str,
@@ -74,7 +82,7 @@ def new_workbook(
     lives in ``<store>/<case>/``. Refuses to overwrite; validates everything before anything
     touches the disk.
     """
-    cases = [*([case_id] if case_id else []), *(cases or [])]
+    cases = [*([case_id] if case_id is not None else []), *(cases or [])]
     cases = [check_id(c) for c in dict.fromkeys(cases)]
     date = check_date(date)
     worker, supervisor = _name(worker, "worker"), _name(supervisor, "supervisor")
@@ -87,7 +95,7 @@ def new_workbook(
         raise InputError(f"template {prompt_set.name!r} is about one case: give exactly one "
                          f"--case (got {len(cases)})")
     folder = workbook_folder(root, prompt_set.kind, cases, per_case)
-    path = folder / f"{date}-{check_id(template, 'template name')}.ipynb"
+    path = folder / workbook_name(date, template, [] if per_case else cases)
     if path.exists():
         raise ConflictError(f"{path} already exists; refusing to overwrite it", path=path)
     from .carry import carry_forward
