@@ -105,6 +105,13 @@ def cmd_responses(a: argparse.Namespace) -> None:
     _csv(["prompt_id", "value"], rec["answers"].items(), not a.raw_csv)
 
 
+def cmd_not_discussed(a: argparse.Namespace) -> None:
+    from .record import mark_not_discussed
+
+    mark_not_discussed(a.workbook, a.prompt, a.reason, role=a.role)
+    _out(f"{a.prompt}: marked not discussed this time ({a.reason})")
+
+
 def cmd_finalize(a: argparse.Namespace) -> None:
     from .record.finalize import finalize
 
@@ -296,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--responses", required=True, metavar="FILE.json")
     sp.add_argument("--role", choices=["worker", "supervisor", "joint"],
                     help="who is answering (default: each prompt's role)")
+
+    sp = add("not-discussed", cmd_not_discussed,
+             "mark a prompt 'not discussed this time' (counts as answered for signing)")
+    workbook_arg(sp)
+    sp.add_argument("prompt", help="prompt id (see 'prompts NB')")
+    sp.add_argument("--reason", required=True, help="why it was not discussed")
+    sp.add_argument("--role", default="joint", choices=["worker", "supervisor", "joint"])
 
     sp = add("responses", cmd_responses, "print a workbook's answers")
     workbook_arg(sp)

@@ -33,6 +33,7 @@ ANSWER_MIME = "application/vnd.supervision-kit.answer+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 META = "supervision_kit"
 SIGNOFF_META = "signoff"  # metadata[supervision_kit][signoff]: events copied in by finalize
+NOT_DISCUSSED = "not_discussed"  # metadata[supervision_kit][not_discussed]: id -> reason
 # prompt keys that say what an answer means (docs/architecture.md, "Annotations")
 ANNOTATIONS = ("rates", "evidence", "duration", "outcome", "carry", "carried", "private",
                "competencies", "scope", "case", "required", "review_date")
@@ -212,6 +213,28 @@ class Record:
     @property
     def locked(self) -> bool:
         return self.state.locked
+
+    @property
+    def not_discussed(self) -> dict[str, str]:
+        """Prompts marked "not discussed this time" (id -> reason), until answered after all.
+        From the journal's ``skip`` events, else from what finalize copied into the notebook."""
+        events = self.journal.events if self.journal_exists and self.journal.events else None
+        if events is None:
+            saved = self.nb["metadata"][META].get(NOT_DISCUSSED)
+            return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
+        out: dict[str, str] = {}
+        stop = seq_of(self.state.locking_event) if self.state.locking_event else None
+        for ev in events:
+            if stop is not None and seq_of(ev) > stop:
+                break
+            pid = ev.get("id")
+            if not isinstance(pid, str):
+                continue
+            if ev.get("type") == "skip":
+                out[pid] = str(ev.get("reason", ""))
+            elif ev.get("type", "answer") == "answer" and is_answered(ev.get("v")):
+                out.pop(pid, None)
+        return out
 
     @property
     def template(self) -> dict[str, Any]:

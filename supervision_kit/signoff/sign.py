@@ -26,13 +26,26 @@ def check_role(role: Any) -> str:
     return str(role)
 
 
+def shown(prompt: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether a conditional prompt applies (its ``show_if`` is met)."""
+    cond = prompt.get("show_if")
+    if not cond:
+        return True
+    value = answers.get(cond.get("prompt"))
+    values = value if isinstance(value, list) else [value]
+    return any(v in cond.get("in", []) for v in values)
+
+
 def missing_required(rec: Record) -> list[tuple[str, str]]:
     """[(prompt id, label)] of required answers not yet given, and ratings whose evidence note
-    (the prompt named by their ``evidence`` annotation) is empty."""
+    (the prompt named by their ``evidence`` annotation) is empty. A prompt marked "not
+    discussed this time" (with a reason) counts as given; one whose condition is not met is
+    not asked."""
     answers = rec.answers
+    skipped = rec.not_discussed
     out = []
     for pid, p in rec.prompts.items():
-        if p.get("readonly"):
+        if p.get("readonly") or pid in skipped or not shown(p, answers):
             continue
         if p.get("required") and not is_answered(answers.get(pid)):
             out.append((pid, str(p.get("label", pid))))
