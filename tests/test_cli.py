@@ -58,6 +58,9 @@ def test_fill_from_stdin(store):
     _, out, _ = new(store, "--template", "kinds", "--templates", FIXTURE_TEMPLATES)
     code, _, err = run_cli("fill", out.strip(), "--responses", "-", input='{"mood": 1}')
     assert code == 0, err
+    from supervision_kit.core.workbook import read_answers
+
+    assert read_answers(out.strip())["answers"] == {"mood": 1}  # what stdin said, saved
 
 
 @pytest.fixture

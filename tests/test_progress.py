@@ -169,8 +169,10 @@ def test_goal_scores_and_gas_per_session(case_df):
     assert set(goals["source"]) == {"carried forward"}
     gas = P.gas_by_session(case_df, "demo-01")
     assert [d.strftime("%Y-%m-%d") for d in gas["date"]] == ["2026-02-09", "2026-03-09"]
-    assert gas["t_score"].iloc[0] == pytest.approx(P.gas_t_score([-1, 0], [2, 1]))
-    assert gas["t_score"].iloc[1] == pytest.approx(P.gas_t_score([1, 1], [2, 1]))
+    # by hand: T = 50 + 10·Σwx / √(0.7·Σw² + 0.3·(Σw)²); w = (2, 1) -> √(0.7·5 + 0.3·9) = √6.2
+    assert gas["t_score"].iloc[0] == pytest.approx(50 - 20 / math.sqrt(6.2))  # x = (-1, 0)
+    assert gas["t_score"].iloc[1] == pytest.approx(50 + 30 / math.sqrt(6.2))  # x = (1, 1)
+    assert gas["t_score"].round(4).tolist() == [41.9678, 62.0483]
 
 
 def test_goal_table_attainment_counts_unless_carried(make_workbook, store):

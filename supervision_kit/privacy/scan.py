@@ -339,7 +339,7 @@ def scan(target: str | os.PathLike[str], detectors: Iterable[str] | None = None,
          deny_list: str | os.PathLike[str] | None = None) -> ScanResult:
     """Scan one workbook, or every workbook in a store folder."""
     from ..core.store import iter_workbooks
-    from ..core.workbook import read_answers
+    from ..core.workbook import open_record
 
     kinds = check_detectors(detectors, skip)
     names = load_deny_list(deny_list) if "name" in kinds else []
@@ -354,14 +354,18 @@ def scan(target: str | os.PathLike[str], detectors: Iterable[str] | None = None,
             res.skipped.append(f"{p}: symbolic link (not followed)")
             continue
         try:
-            answers = read_answers(p)["answers"]
+            rec = open_record(p)
         except WorkbookError as exc:
             if single:
                 raise
             res.skipped.append(str(exc))
             continue
         res.files += 1
-        res.findings += scan_answers(answers, kinds, names, file=str(p))
+        res.findings += scan_answers(rec.answers, kinds, names, file=str(p))
+        # addenda are part of the record too (added after sign-off, so often in a hurry)
+        addenda = {f"addendum {n} ({a.get('role')}, {str(a.get('t', ''))[:10]})":
+                   str(a.get("text", "")) for n, a in enumerate(rec.state.addenda, 1)}
+        res.findings += scan_answers(addenda, kinds, names, file=str(p))
     return res
 
 
