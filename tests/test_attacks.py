@@ -981,6 +981,16 @@ class TestBadInput:
         code, _o, err, secs = cli("workshop", "summary", out)
         assert code == 0 and secs < 20 and "wide.ipynb" in err, err
 
+    @pytest.mark.xfail(strict=True, reason="attack 23: `workshop collect` parses every *.ipynb "
+                       "with json.loads (no depth limit) before the safe reader")
+    def test_23_deeply_nested_download_is_skipped(self, tmp_path, no_binder):
+        """Attack 23, variant: a "download" that is 200k-deep nested JSON is skipped with a
+        reason, not a RecursionError."""
+        out, _nb = self._workshop_with_download(tmp_path)
+        (out / "downloads" / "deep.ipynb").write_bytes(b"[" * 200_000 + b"]" * 200_000)
+        code, _out, err, _ = cli("workshop", "collect", out)
+        assert code == 0 and "deep.ipynb" in err and "Recursion" not in err, err
+
     @pytest.mark.xfail(strict=True, reason="attack 23: downloads are read with their own prompt "
                        "set, not the vignette's, so changed scales/options are accepted")
     def test_23_crafted_downloads_are_validated_against_the_vignette(self, tmp_path,
