@@ -42,7 +42,8 @@ def _csv(columns: list[str], rows: Iterable[Iterable[Any]], protect: bool) -> No
     w = csv.writer(buf)
     w.writerow(columns)
     for row in rows:
-        w.writerow([csv_cell("" if v is None else v if isinstance(v, str)
+        w.writerow([csv_cell("" if v is None else v if isinstance(v, str | int | float)
+                             and not isinstance(v, bool)
                              else json.dumps(v, ensure_ascii=False, default=str),
                              neutralise=protect) for v in row])
     _out(buf.getvalue(), data=True)
@@ -205,9 +206,10 @@ def cmd_history(a: argparse.Namespace) -> None:
     from .signoff import history
 
     for r in history(a.workbook):
-        when = str(r["t"] or "")[:19].replace("T", " ")
-        _out(f"{r['seq']!s:>4}  {when}  {r['role'] or '-':<10} {r['type']:<8} "
-             f"{r['id'] or '-':<20} {r['summary']}")
+        f = {k: terminal_safe(v if v is not None else "-") for k, v in r.items()}
+        when = f["t"][:19].replace("T", " ")
+        _out(f"{f['seq']:>4}  {when}  {f['role']:<10} {f['type']:<8} {f['id']:<20} "
+             f"{f['summary']}")
 
 
 def cmd_scan(a: argparse.Namespace) -> None:

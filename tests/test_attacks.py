@@ -3,8 +3,7 @@
 Each test plays an attacker who has the package's own functions and plain file access (no
 secret keys) and asserts the SAFE outcome: a clear refusal or detection, nothing changed, exit
 code 2 for bad input and 1 for other failures, a one-line message on stderr, never a
-traceback. Tests marked ``xfail(strict=True)`` document attacks that currently succeed; the
-reason names the attack and the fix is described in the review report.
+traceback.
 """
 
 from __future__ import annotations
@@ -303,8 +302,6 @@ class TestSignedRecords:
         assert code == 1 and "CHANGED: answer to 'story'" in out
         one_line_error(err)
 
-    @pytest.mark.xfail(strict=True, reason="attack 4: a finalized .ipynb can show an earlier "
-                       "draft (its exact journal value and time) and still verify")
     def test_04_finalized_mirror_replays_an_earlier_draft(self, filled):
         """Attack 4, variant: the 'older timestamp' is the exact time of an earlier draft in
         the journal, with that draft's value. After finalize every mirror must show the
@@ -449,8 +446,6 @@ class TestHostileText:
         out = answer_output(goals, [{"goal": HOSTILE, "expected": HOSTILE}])["data"]
         assert markdown_live_markup(out["text/markdown"]) == []
 
-    @pytest.mark.xfail(strict=True, reason="attack 9: the earlier record's session_date is "
-                       "put unescaped into the next workbook's carry-forward intro")
     def test_09_earlier_record_metadata_is_escaped_when_carried(self, make_workbook):
         """Attack 9, variant: the earlier workbook's metadata (its session date, shown as
         'Items agreed on <date>') is as untrusted as its answers."""
@@ -487,8 +482,6 @@ class TestHostileText:
                                      tmp_path / "s", "--worker", bad, "--supervisor", "S")
             assert code == 2 and not UNSAFE.findall(err), err
 
-    @pytest.mark.xfail(strict=True, reason="attack 10: a newline in a journal event's id, role "
-                       "or type is printed raw by `history`, forging extra lines")
     def test_10_history_cannot_be_given_forged_lines(self, locked):
         """Attack 10, variant: newlines in the fields `history` prints (id, role, type, time)
         forge extra lines, e.g. a fake 'verification: OK'. One event must be one line."""
@@ -553,8 +546,6 @@ class TestHostileText:
             assert code == 0, err
             check(values(out, "value"), raw)
 
-    @pytest.mark.xfail(strict=True, reason="attack 11 (side effect): the CLI turns numbers into "
-                       "text before neutralising, so -2 is written as '-2")
     def test_11_negative_numbers_stay_numbers(self, kinds_workbook):
         """csv_cell leaves numbers alone, but the CLI's CSV writer JSON-encodes them first, so a
         GAS score of -2 (or any negative number) reaches the spreadsheet as the text '-2."""
@@ -601,8 +592,6 @@ class TestProgress:
         got = summary(path)
         assert got["errors"] == 0 and got["images"] >= 5, got
 
-    @pytest.mark.xfail(strict=True, reason="attack 26: the sign-off panel's name boxes put the "
-                       "worker's and supervisor's names into outputs and saved widget state")
     def test_26_progress_notebook_outputs_hold_no_names(self, progress_run):
         """Attack 26: the executed progress notebook must not carry the worker's or the
         supervisor's name in any cell output or in the saved widget state."""
@@ -748,8 +737,6 @@ class TestFiles:
         code, out, err, _ = cli("scan", store)
         assert code in (0, 1) and "skipped" in err and "Traceback" not in err, err
 
-    @pytest.mark.xfail(strict=True, reason="attack 17: `workshop collect` reads every *.ipynb "
-                       "with Path.read_text before the safe reader, so a FIFO hangs it")
     def test_17_fifo_in_a_workshop_folder_never_hangs(self, tmp_path, no_binder):
         """Attack 17, same FIFO in a workshop folder (downloads are dropped there)."""
         from supervision_kit import workshop as ws
@@ -854,8 +841,6 @@ class TestBadInput:
         code, out, err, _ = cli("verify", filled)
         assert code == 1 and "unreadable journal line" in out and "Recursion" not in err
 
-    @pytest.mark.xfail(strict=True, reason="attack 20: the append path's tail reader "
-                       "(journal._tail) json.loads the last line without a depth check")
     def test_20_nested_journal_line_writers(self, filled, tmp_path):
         """Attack 20, writers: fill, sign and addendum after the nested line."""
         with open(journal_path(filled), "ab") as fh:
@@ -889,8 +874,6 @@ class TestBadInput:
             code, out, err, _ = cli(cmd, filled)
             assert code in (0, 1) and "Traceback" not in err and "rerun with" not in err, err
 
-    @pytest.mark.xfail(strict=True, reason="attack 21: a list-valued answers_sha256 in both "
-                       "roles' sign events crashes the state replay (unhashable list)")
     def test_21_sign_events_with_list_digests(self, filled):
         """Attack 21, variant: both signatures carry a list as ``answers_sha256``. Reading the
         record must not crash (the replay puts the digests in a set)."""
@@ -981,8 +964,6 @@ class TestBadInput:
         code, _o, err, secs = cli("workshop", "summary", out)
         assert code == 0 and secs < 20 and "wide.ipynb" in err, err
 
-    @pytest.mark.xfail(strict=True, reason="attack 23: `workshop collect` parses every *.ipynb "
-                       "with json.loads (no depth limit) before the safe reader")
     def test_23_deeply_nested_download_is_skipped(self, tmp_path, no_binder):
         """Attack 23, variant: a "download" that is 200k-deep nested JSON is skipped with a
         reason, not a RecursionError."""
@@ -991,8 +972,6 @@ class TestBadInput:
         code, _out, err, _ = cli("workshop", "collect", out)
         assert code == 0 and "deep.ipynb" in err and "Recursion" not in err, err
 
-    @pytest.mark.xfail(strict=True, reason="attack 23: downloads are read with their own prompt "
-                       "set, not the vignette's, so changed scales/options are accepted")
     def test_23_crafted_downloads_are_validated_against_the_vignette(self, tmp_path,
                                                                      no_binder):
         """Attack 23, variant: well-formed but different prompt definitions. A scale widened
@@ -1069,8 +1048,6 @@ PII_PARTS = ("943 476 5919", "12-Mar-1984", "jo.bloggs@example.org", "SW1A 1AA")
 
 
 class TestPrivacy:
-    @pytest.mark.xfail(strict=True, reason="attack 25: `scan` reads only the answers, not the "
-                       "addenda, so identifiers in an addendum are not reported")
     def test_25_scan_reports_identifiers_in_an_addendum(self, locked):
         """Attack 25 (scan): identifiers written in an addendum of a locked record."""
         add_addendum(locked, "supervisor", PII)

@@ -148,10 +148,12 @@ def _tail(fd: int) -> tuple[str, int, bool]:
             if ev is None or ev.get("h") != chain_hash(str(ev.get("prev", "")), ev):
                 lines.pop()  # an incomplete line: the next event starts on a new line
         for line in reversed(lines if start == 0 else lines[1:]):
+            ev = _event(line)
+            if ev is None:
+                continue
             try:
-                ev = json.loads(line)
-                return ev.get("h", GENESIS), int(ev.get("seq", 0)), torn
-            except (ValueError, AttributeError, TypeError):
+                return str(ev.get("h", GENESIS)), int(ev.get("seq", 0)), torn
+            except (ValueError, TypeError, OverflowError):
                 continue
         if start == 0:
             return GENESIS, 0, torn

@@ -85,8 +85,9 @@ def replay(events: list[dict[str, Any]]) -> RecordState:
             continue
         if kind == "sign" and ev.get("role") in ROLES:
             st.signed[ev["role"]] = ev
-            if all(r in st.signed for r in ROLES) and len(
-                    {st.signed[r].get("answers_sha256") for r in ROLES}) == 1:
+            digests = [st.signed[r].get("answers_sha256") for r in ROLES if r in st.signed]
+            if len(digests) == len(ROLES) and isinstance(digests[0], str) \
+                    and all(d == digests[0] for d in digests):
                 st.locked, st.locking_event = True, ev
         elif kind == "addendum":
             st.addenda.append(ev)  # an addendum before the lock is itself a problem for verify

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core.errors import KitError
 from ..core.prompts import is_answered
+from ..core.text import escape_md
 from ..core.workbook import Record, open_record
 
 STATUS = ["Done", "Partly done", "Not done"]
@@ -149,7 +150,7 @@ def review_section(items: list[Item], source: Record, title: str = "Since last t
     prompts = review_prompts(items)
     if not prompts:
         return None
-    date_prev = source.info.get("session_date", "the last session")
+    date_prev = escape_md(source.info.get("session_date") or "the last session")
     return {
         "id": "carry_forward",
         "title": title,

@@ -148,6 +148,11 @@ def _mirror_problems(rec: Record) -> list[str]:
         if ev.get("type", "answer") == "answer" and isinstance(ev.get("id"), str):
             saved.setdefault((ev["id"], str(ev.get("t", ""))), []).append(normalise(ev.get("v")))
     signed = rec.state.signed
+    # finalized after the lock: every answer shown must be exactly the locked answer (an
+    # earlier draft replayed with its own journal time is not the record)
+    finalized = str(rec.nb["metadata"][META].get("finalized") or "")
+    final = rec.locked and finalized >= rec.state.locked_at
+    locked_answers = rec.answers
     for i, pid in answer_cells(rec.nb):
         if pid not in rec.prompts:
             continue
@@ -165,6 +170,10 @@ def _mirror_problems(rec: Record) -> list[str]:
                 if mime in data and _text(data[mime]) != expect.get(mime):
                     problems.append(f"answer to {pid!r}: the text shown in the .ipynb was edited "
                                     "by hand (it differs from the recorded answer)")
+            if final and normalise(value) != normalise(locked_answers.get(pid)) \
+                    and (is_answered(value) or is_answered(locked_answers.get(pid))):
+                problems.append(f"answer to {pid!r} ({_label(rec, pid)}) shown in the finalized "
+                                ".ipynb is not the signed answer")
             if not is_answered(value):
                 continue
             if rec.journal_exists and rec.journal.events:

@@ -60,6 +60,23 @@ def _vignette_prompts(name: str, cache: dict[str, Any]) -> dict[str, dict[str, A
     return cache[name]
 
 
+SHAPE = ("kind", "options", "min", "max")
+
+
+def _differs(own: dict[str, dict[str, Any]], vignette: dict[str, dict[str, Any]]) -> str:
+    """Why a hand-in's own prompt definitions are not the vignette's ('' when they are)."""
+    extra = [pid for pid in own if pid not in vignette]
+    if extra:
+        return f"unknown prompt {extra[0]!r}"
+    for pid, p in own.items():
+        want = vignette[pid]
+        if any(p.get(k) != want.get(k) for k in SHAPE) or \
+                [c.get("id") for c in p.get("columns", [])] != \
+                [c.get("id") for c in want.get("columns", [])]:
+            return f"prompt {pid!r} was changed"
+    return ""
+
+
 def collect_records(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """Answers of every participant as plain records (no pandas), newest value per prompt.
 
@@ -81,6 +98,11 @@ def collect_records(folder: str | os.PathLike[str]) -> dict[str, Any]:
         index = _vignette_prompts(key[0], vignettes)
         if index is None:
             skipped.append(f"{rec.path}: unknown vignette {key[0]!r}")
+            continue
+        differs = _differs(rec.prompts, index)
+        if differs:
+            skipped.append(f"{rec.path}: its prompts are not the vignette's ({differs}); "
+                           "left out")
             continue
         for pid, p in index.items():
             if pid not in prompts:
