@@ -3,16 +3,10 @@ carried forward into the next session, runs nothing in JupyterLab or in app mode
 
 from __future__ import annotations
 
-import re
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 
 from supervision_kit.record import fill
-from tests.e2e.conftest import free_port, isolated_env, stop
+from tests.e2e.conftest import app_server
 from tests.e2e.test_app_mode import app_page  # noqa: F401 - a fixture used below
 
 PAYLOADS = ["<img src=x onerror=alert('img')>", "<script>alert('script')</script>",
@@ -39,25 +33,7 @@ def _carried_labels_shown(page) -> str:
 
 def test_carried_hostile_text_runs_nothing_in_app_mode(hostile_next_session, app_page,  # noqa: F811
                                                        e2e_dir):
-    nb = hostile_next_session
-    port = free_port()
-    base = e2e_dir / "app-hostile"
-    log = base / "app.log"
-    env = isolated_env(base)
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "supervision_kit", "app", str(nb), "--port", str(port),
-             "--no-browser"], env=env, stdout=fh, stderr=subprocess.STDOUT)
-    try:
-        url = None
-        deadline = time.monotonic() + 90
-        while url is None and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            m = re.search(r"in app mode: (http://127\.0\.0\.1:\d+/\?token=\S+)",
-                          log.read_text())
-            url = m.group(1) if m else None
-            time.sleep(0.2)
-        assert url, log.read_text()[-3000:]
+    with app_server(hostile_next_session, e2e_dir / "app-hostile") as url:
         page = app_page
         page.goto(url)
         page.locator(".sk-prompt").first.wait_for(state="visible", timeout=120_000)
@@ -66,8 +42,6 @@ def test_carried_hostile_text_runs_nothing_in_app_mode(hostile_next_session, app
         assert page.locator("img[src='x']").count() == 0
         assert page.locator("svg[onload]").count() == 0
         assert page.locator("a[href^='javascript:']").count() == 0
-    finally:
-        stop(proc, shutdown=lambda: proc.send_signal(signal.SIGINT))
     # app_page asserts that no dialog fired while the page was open
 
 
