@@ -256,6 +256,53 @@ def cmd_workshop(a: argparse.Namespace) -> None:
                 _out(str(res[key]))
 
 
+# ---------------------------------------------------------------- placements (issue 15)
+# Frameworks and requirements, evidence, the hours log and the review workflow. One block of
+# commands here, registered by ``_placement_parsers`` below; the work is in
+# supervision_kit/placements/ (docs/placements.md).
+
+
+def cmd_frameworks(a: argparse.Namespace) -> None:
+    from .placements.frameworks import (
+        FRAMEWORKS,
+        REQUIREMENTS,
+        check_folder,
+        framework_names,
+        load_framework,
+        load_requirement,
+        requirement_names,
+    )
+
+    what = FRAMEWORKS if a.command == "frameworks" else REQUIREMENTS
+    if getattr(a, "folder", None):
+        for line in check_folder(a.folder, what):
+            _out(line)
+        return
+    if what == FRAMEWORKS:
+        for name in framework_names(a.templates):
+            fw = load_framework(name, a.templates)
+            fork = f" (fork of {fw.forked_from})" if fw.forked_from else ""
+            _out(f"{name:<22} v{fw.version:<5} {len(fw.competencies):>2} competencies "
+                 f"{len(fw.levels)} levels  {fw.title}{fork}")
+    else:
+        for name in requirement_names(a.templates):
+            rq = load_requirement(name, a.templates)
+            flag = " (illustrative)" if rq.illustrative else ""
+            _out(f"{name:<22} v{rq.version:<5} {rq.kind:<10} {rq.title}{flag}")
+
+
+def _placement_parsers(add: Callable[..., _Parser]) -> None:
+    """The placement commands' parser entries (see the block of cmd_* functions above)."""
+    for name, what in (("frameworks", "competency frameworks"),
+                       ("requirements", "supervision requirements (hours, frequency)")):
+        sp = add(name, cmd_frameworks, f"list {what}, or check a folder of them")
+        sp.add_argument("--templates", help="templates folder (default: the packaged one)")
+        sub = sp.add_subparsers(dest=f"{name}_command", metavar="ACTION", parser_class=_Parser)
+        ck = sub.add_parser("check", help=f"validate a folder of {what} (e.g. your fork)")
+        ck.add_argument("folder", help=f"a {name} folder, or a templates folder holding one")
+        ck.set_defaults(func=cmd_frameworks)
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -395,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-browser", action="store_true", help="only print the address")
     sp.add_argument("--cull-idle", type=int, default=900, metavar="SECONDS",
                     help="shut down a closed page's kernel after this idle time (default: 900)")
+
+    _placement_parsers(add)
     return p
 
 

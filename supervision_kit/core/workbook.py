@@ -35,7 +35,12 @@ META = "supervision_kit"
 SIGNOFF_META = "signoff"  # metadata[supervision_kit][signoff]: events copied in by finalize
 # prompt keys that say what an answer means (docs/architecture.md, "Annotations")
 ANNOTATIONS = ("rates", "evidence", "duration", "outcome", "carry", "carried", "private",
-               "competencies", "scope", "case", "required", "review_date")
+               "competencies", "scope", "case", "required", "review_date",
+               # placements (docs/placements.md): the competency a prompt is about (set when a
+               # section is repeated per competency), level ratings, how a session was held,
+               # the supervisor's credential, and the placement's start and end
+               "competency", "level_rating", "supervision_mode", "credential",
+               "credential_since", "period")
 
 
 def meaning(prompt: dict[str, Any]) -> dict[str, Any]:
