@@ -48,6 +48,7 @@ class PromptSet:
     kind: str = "worksheet"  # what the record is (annotation): session, review, workshop ...
     carries_forward: bool = False
     pulls_evidence: bool = False  # for_each: competency sections quote the worker's evidence
+    framework: dict[str, Any] | None = None  # set at generation: the framework it was made with
 
     def prompts(self) -> list[dict[str, Any]]:
         """All prompts in order, each with its ``section`` id filled in."""
@@ -63,6 +64,7 @@ class PromptSet:
             "kind": self.kind,
             "carries_forward": self.carries_forward,
             **({"pulls_evidence": True} if self.pulls_evidence else {}),
+            **({"framework": self.framework} if self.framework else {}),
             "sections": self.sections,
         }
 

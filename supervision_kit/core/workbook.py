@@ -26,6 +26,7 @@ from .data import MAX_NOTEBOOK, parse_json, read_regular
 from .errors import WorkbookError
 from .journal import JournalData, read_journal
 from .prompts import KINDS, is_answered
+from .review import ReviewState, review_state
 from .state import RecordState, replay, seq_of
 from .store import journal_path
 
@@ -212,6 +213,11 @@ class Record:
     @property
     def locked(self) -> bool:
         return self.state.locked
+
+    @property
+    def review(self) -> ReviewState:
+        """Review state (draft, submitted, returned, signed), comments and evidence tags."""
+        return review_state(self.events, self.locked)
 
     @property
     def template(self) -> dict[str, Any]:

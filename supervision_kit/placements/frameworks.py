@@ -69,6 +69,23 @@ class Framework:
     source: str = ""
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    @classmethod
+    def from_data(cls, data: dict[str, Any], source: str = "") -> Framework:
+        """A framework from checked data (a file, or the snapshot a workbook keeps)."""
+        return cls(
+            name=data["name"], title=data["title"], version=str(data["version"]),
+            levels=tuple(Level(lv["id"], lv["label"], lv["description"])
+                         for lv in data["levels"]),
+            competencies=tuple(Competency(c["id"], c["title"], c["description"],
+                                          c.get("ref", ""), tuple(c.get("indicators", [])))
+                               for c in data["competencies"]),
+            forked_from=data.get("forked_from", ""), source=source, data=data)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a workbook keeps of the framework it was made with (so it never needs the
+        templates folder again): the data file's content."""
+        return dict(self.data)
+
     @property
     def names(self) -> tuple[str, ...]:
         """The names a reference may use for this framework: its own, and the one it was
@@ -302,14 +319,14 @@ def load_framework(name_or_path: str | os.PathLike[str],
                    templates: str | os.PathLike[str] | None = None) -> Framework:
     """A framework by name (from ``<templates>/frameworks``) or by file path, validated."""
     path = _path(FRAMEWORKS, name_or_path, templates)
-    data = _read(FRAMEWORKS, path)
-    return Framework(
-        name=data["name"], title=data["title"], version=str(data["version"]),
-        levels=tuple(Level(lv["id"], lv["label"], lv["description"]) for lv in data["levels"]),
-        competencies=tuple(Competency(c["id"], c["title"], c["description"], c.get("ref", ""),
-                                      tuple(c.get("indicators", [])))
-                           for c in data["competencies"]),
-        forked_from=data.get("forked_from", ""), source=str(path), data=data)
+    return Framework.from_data(_read(FRAMEWORKS, path), str(path))
+
+
+def framework_from_snapshot(data: Any, source: str = "") -> Framework | None:
+    """The framework a workbook recorded (``prompt_set.framework``), if it is well formed."""
+    if not isinstance(data, dict) or framework_problems(data):
+        return None
+    return Framework.from_data(data, source)
 
 
 def load_requirement(name_or_path: str | os.PathLike[str],
