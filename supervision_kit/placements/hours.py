@@ -127,9 +127,21 @@ def session_records(df: Any, worker: str) -> list[dict[str, Any]]:
         out.append({"date": date.strftime("%Y-%m-%d") if date == date else "",
                     "minutes": minutes, "kind": kind,
                     "supervisor": str(g["supervisor"].iloc[0] or ""),
-                    "cases": len({c for c in g["case"] if isinstance(c, str) and c}),
+                    "cases": _cases(str(path), g["case"]),
                     "path": str(path)})
     return sorted(out, key=lambda r: (r["date"], r["path"]))
+
+
+def _cases(path: str, seen: Any) -> int:
+    """How many cases the session was about: the record's own list (a case discussed but
+    not written about still counts), else the cases its answers belong to."""
+    from ..core.workbook import open_record
+
+    with contextlib.suppress(KitError):
+        cases = open_record(path).info.get("cases")
+        if isinstance(cases, list):
+            return len(cases)
+    return len({c for c in seen if isinstance(c, str) and c})
 
 
 def _merge(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
