@@ -299,9 +299,9 @@ def _check(log: HoursLog, req: Requirement) -> None:
             log.problems.append(f"supervision hours: {log.remaining_hours:g} h short of "
                                 f"{need:g} h")
     if req.get("total_practice_hours"):
-        log.checks.append(f"practice hours: {req.get('total_practice_hours'):g} needed over at "
-                          f"least {req.get('min_months') or '?'} months (not tracked by "
-                          "supervision-kit; check the worker's own log)")
+        over = f" over at least {req.get('min_months')} months" if req.get("min_months") else ""
+        log.checks.append(f"practice hours: {req.get('total_practice_hours'):g} needed{over} "
+                          "(not tracked by supervision-kit; check the worker's own log)")
     _check_frequency(log, req)
     need_obs = req.get("observations")
     if need_obs is not None:
