@@ -615,3 +615,90 @@ def test_a_template_needing_a_framework_says_how_to_choose_one(tmp_path):
                      template="midpoint_evaluation", store=tmp_path / "s", templates=str(folder))
     assert not journal_path(tmp_path / "s" / "evaluations" / "2026-03-01-midpoint_evaluation"
                                                                 ".ipynb").exists()
+
+
+# ---------------------------------------------------------------- shown in the workbook
+
+
+def test_export_of_an_evaluation_shows_the_quoted_evidence_escaped(evaluated, tmp_path):
+    from supervision_kit.export.html import export
+
+    page = export(evaluated["midpoint"], out=tmp_path / "mid.html").read_text()
+    assert "Observed 2026-02-05" in page and "<script>alert(1)" not in page
+    assert "Process recording" in page
+    redacted = export(evaluated["midpoint"], out=tmp_path / "red.html", redact=True).read_text()
+    assert "Observed 2026-02-05" not in redacted
+    assert "Evidence quotes are left out of a redacted export" in redacted
+
+
+class _Wb:
+    """What a panel needs of an open workbook (kernel/panels.py's Workbook protocol)."""
+
+    def __init__(self, path):
+        rec = open_record(path)
+        self.path, self.info, self.session = path, rec.info, None
+
+    def flush(self):
+        pass
+
+    def refresh_lock(self):
+        return open_record(self.path).state
+
+    def show_restored(self, events):
+        pass
+
+
+def _find(widget, cls, description=None):
+    found = [widget] if isinstance(widget, cls) and (
+        description is None or getattr(widget, "description", None) == description) else []
+    for child in getattr(widget, "children", ()):
+        found += _find(child, cls, description)
+    return found
+
+
+def test_review_panel_hands_in_returns_and_tags(placement):
+    import ipywidgets as W
+
+    from supervision_kit.kernel.review import review_panel
+
+    path = new_workbook(worker=STUDENT, supervisor=EDUCATOR, date="2026-03-20",
+                        template="observation", store=placement["store"], cases=["P-03"])
+    fill(path, {"ob_contact": "Group session", "ob_notes": f"Notes: {HOSTILE}"})
+    panel = review_panel(_Wb(path))
+    status = _find(panel, W.HTML)[1]
+    assert "draft" in status.value
+    [note] = _find(panel, W.Textarea)[:1]
+    note.value = "Please look at my notes."
+    _find(panel, W.Button, "Hand in for review")[0].click()
+    assert open_record(path).review.state == "submitted" and "submitted" in status.value
+    note.value = "Add the person's feedback."
+    _find(panel, W.Button, "Return for revision")[0].click()
+    assert open_record(path).review.returns[-1]["text"] == "Add the person's feedback."
+    assert "Add the person&#x27;s feedback." in status.value
+    tag_prompt = _find(panel, W.Dropdown, "Answer")[0]
+    tag_prompt.value = "ob_notes"
+    comps = _find(panel, W.SelectMultiple, "Evidence for")[0]
+    assert comps.options[0][1] == "cswe-epas-2022:c1"
+    comps.value = ("cswe-epas-2022:c3",)
+    _find(panel, W.Button, "Tag as evidence")[0].click()
+    assert open_record(path).review.tags[("ob_notes", None)]["competencies"] == [
+        "cswe-epas-2022:c3"]
+    assert "&lt;script&gt;" not in status.value  # the answer is not shown, its label is
+    assert "cswe-epas-2022:c3" in status.value
+
+
+def test_progress_review_shows_the_evidence_map_and_gaps(placement, monkeypatch):
+    from supervision_kit.kernel import panels
+
+    shown, figures = [], []
+    monkeypatch.setattr(panels, "_html", shown.append)
+    monkeypatch.setattr(panels, "_show", figures.append)
+    progress = placement["store"] / "P-01" / "2026-03-30-progress.ipynb"
+    wb = _Wb(placement["sessions"][0])
+    wb.info = dict(wb.info, session_date="2026-03-30", store=str(placement["store"]))
+    wb.path = progress
+    panels.evidence_section(wb)
+    assert len(figures) == 1 and figures[0].get_axes()
+    text = "".join(shown)
+    assert "Evidence map" in text and "Lena Hart (fictional)" in text
+    assert "No evidence yet for competency 5: Engage in Policy Practice" in text
