@@ -289,10 +289,11 @@ def requirement_problems(data: Any) -> list[str]:
         out.append("frequency: phases are not in increasing order")
     if span is not None and known and max(known) > span + 1:
         out.append("frequency: a frequency phase ends after the programme or placement")
-    at = [_days(r, ("at_day", "at_week", "at_month")) for r in data.get("reviews", [])]
+    at = [d for r in data.get("reviews", [])
+          if (d := _days(r, ("at_day", "at_week", "at_month"))) is not None]
     if at != sorted(set(at)):
         out.append("reviews: reviews are not in increasing order")
-    if span is not None and at and max(a for a in at if a is not None) > span + 1:
+    if span is not None and at and max(at) > span + 1:
         out.append("reviews: a review falls after the programme or placement")
     return out
 
@@ -345,8 +346,10 @@ def all_frameworks(templates: str | os.PathLike[str] | None = None) -> list[Fram
 
 def find_framework(ref_name: str, frameworks: list[Framework]) -> Framework | None:
     """The framework a ``framework:`` prefix means: one of that name, else a fork of it."""
-    exact = [f for f in frameworks if f.name == ref_name]
-    return (exact or [f for f in frameworks if f.forked_from == ref_name] or [None])[0]
+    for f in frameworks:
+        if f.name == ref_name:
+            return f
+    return next((f for f in frameworks if f.forked_from == ref_name), None)
 
 
 # ---------------------------------------------------------------- folder checks

@@ -182,8 +182,9 @@ def tag(path: str | os.PathLike[str], prompt_id: str, competencies: list[str], *
                              prompt_id=prompt_id)
         fw = framework_for(rec, framework, templates)
         ids = list(dict.fromkeys(fw.resolve(c) for c in competencies))
-        ev = {"type": TAG, "role": role, "by": role, "name": _name(rec, role, name),
-              "id": prompt_id, "competencies": [fw.qualified(c) for c in ids]}
+        ev: dict[str, Any] = {"type": TAG, "role": role, "by": role,
+                              "name": _name(rec, role, name), "id": prompt_id,
+                              "competencies": [fw.qualified(c) for c in ids]}
         if row is not None:
             ev["row"] = row
         return [ev | ({"text": note} if note else {})]
