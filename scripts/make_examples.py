@@ -1,6 +1,6 @@
 """Rebuild workbooks/examples/: one finalized, fictional worked example of every template.
 
-    python scripts/make_examples.py
+    python scripts/make_examples.py [NAME ...]   (default: every template)
 
 Everything is made through the public API from the demo content (templates/demo/demo.yaml)
 plus the small fictional workshop answers below, so the examples show exactly what a user's
@@ -33,11 +33,32 @@ WORKSHOP_ANSWERS = {
 }
 
 
-def main() -> int:
+def placement_picks(store: Path) -> dict[str, Path]:
+    """The placement student's records in the demo store (templates/demo/placement.yaml):
+    every one signed and locked but the final evaluation, which is handed in for review."""
+    final = store / "evaluations" / "2026-04-29-final_evaluation.ipynb"
+    finalize(final)
+    return {
+        "learning_agreement": store / "learning_agreements" / "2026-01-12-learning_agreement.ipynb",
+        "placement_supervision": store / "sessions" / "2026-01-21-placement_supervision.ipynb",
+        "observation": store / "F-01" / "2026-02-10-observation.ipynb",
+        "midpoint_evaluation": store / "evaluations" / "2026-03-02-midpoint_evaluation.ipynb",
+        "final_evaluation": final,
+    }
+
+
+def main(only: list[str] | None = None) -> int:
+    """Rebuild every example, or only the named ones (e.g. the placement templates)."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
         build_demo_store(store)
+        if only:
+            picks = {k: v for k, v in placement_picks(store).items() if k in only}
+            for name, path in picks.items():
+                shutil.copyfile(path, OUT / f"{name}.ipynb")
+                print(OUT / f"{name}.ipynb")
+            return 0
         picks = {
             "session": store / "demo-01" / "2026-09-08-session.ipynb",
             "process_recording": store / "demo-02" / "2026-09-15-process_recording.ipynb",
@@ -60,6 +81,7 @@ def main() -> int:
         fill(wb, WORKSHOP_ANSWERS)
         finalize(wb)
         picks["workshop"] = wb
+        picks |= placement_picks(store)
         for name, path in picks.items():
             shutil.copyfile(path, OUT / f"{name}.ipynb")
             print(OUT / f"{name}.ipynb")
@@ -68,4 +90,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:] or None))

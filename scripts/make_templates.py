@@ -33,6 +33,20 @@ HEADERS = {
     "$session_date · **Worker** $worker · **Supervisor** $supervisor  \n$focus_line\n\n"
     "If anyone may still be at risk, act under your local safeguarding procedure now; do not "
     "wait to finish this record. Use roles and case ids, never names.",
+    # placements (docs/placements.md)
+    "learning_agreement": "# Placement learning agreement\n\n**Student** $worker · "
+    "**Practice educator** $supervisor · **Date** $session_date · **Framework** $framework\n\n"
+    "Agree it together at the start of the placement and both sign it. The framework was "
+    "chosen when this workbook was made (`--param framework=NAME`); the evaluations use it.",
+    "placement_supervision": "# Placement supervision\n\n**Cases** $cases · **Date** "
+    "$session_date · **Student** $worker · **Practice educator** $supervisor  \n$focus_line",
+    "observation": "# Direct observation of practice\n\n**Case** $case_id · **Date** "
+    "$session_date · **Student** $worker · **Practice educator** $supervisor\n\n"
+    "Observe only with the person's agreement. Use roles and case ids, never names.",
+    "midpoint_evaluation": "# Placement mid-point evaluation\n\n**Student** $worker · "
+    "**Practice educator** $supervisor · **Date** $session_date · **Framework** $framework",
+    "final_evaluation": "# Placement final evaluation\n\n**Student** $worker · "
+    "**Practice educator** $supervisor · **Date** $session_date · **Framework** $framework",
 }
 CLOSING = (
     "## When you have finished\n\n"
@@ -59,6 +73,9 @@ workbook_file = ""
 """
 SETUP = ("# Loads your saved answers (runs when you choose Run All)\n"
          "from supervision_kit.kernel import open_workbook\n\nwb = open_workbook(workbook_file)")
+# The review panel (placements): submit / return, comments, evidence tags, review state.
+REVIEW = ("# Review: hand in, comments and evidence tags\n"
+          "from supervision_kit.kernel.review import review_panel\n\nreview_panel(wb)")
 # Extra hidden code cells per template: (tag, code, position "top" after setup / "end").
 EXTRA_CODE = {
     "session": [("progress_strip", "# Progress so far\nwb.progress_strip()", "top"),
@@ -70,7 +87,17 @@ EXTRA_CODE = {
     "workshop": [("download", "# Download my workbook\nwb.download_panel()", "end")],
     "agreement": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
     "critical_incident": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "learning_agreement": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "placement_supervision": [("review", REVIEW, "end"),
+                              ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "observation": [("review", REVIEW, "end"),
+                    ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "midpoint_evaluation": [("review", REVIEW, "end"),
+                            ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "final_evaluation": [("review", REVIEW, "end"),
+                         ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
 }
+EXTRA_CODE["process_recording"].insert(0, ("review", REVIEW, "end"))
 
 
 def md(text, tag):

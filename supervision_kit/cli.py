@@ -265,6 +265,260 @@ def cmd_workshop(a: argparse.Namespace) -> None:
                 _out(str(res[key]))
 
 
+# ---------------------------------------------------------------- placements (issue 15)
+# Frameworks and requirements, evidence, the hours log and the review workflow. One block of
+# commands here, registered by ``_placement_parsers`` below; the work is in
+# supervision_kit/placements/ (docs/placements.md).
+
+
+def cmd_frameworks(a: argparse.Namespace) -> None:
+    from .placements.frameworks import (
+        FRAMEWORKS,
+        REQUIREMENTS,
+        check_folder,
+        framework_names,
+        load_framework,
+        load_requirement,
+        requirement_names,
+    )
+
+    what = FRAMEWORKS if a.command == "frameworks" else REQUIREMENTS
+    if getattr(a, "folder", None):
+        for line in check_folder(a.folder, what):
+            _out(line)
+        return
+    if what == FRAMEWORKS:
+        for name in framework_names(a.templates):
+            fw = load_framework(name, a.templates)
+            fork = f" (fork of {fw.forked_from})" if fw.forked_from else ""
+            _out(f"{name:<22} v{fw.version:<5} {len(fw.competencies):>2} competencies "
+                 f"{len(fw.levels)} levels  {fw.title}{fork}")
+    else:
+        for name in requirement_names(a.templates):
+            rq = load_requirement(name, a.templates)
+            flag = " (illustrative)" if rq.illustrative else ""
+            _out(f"{name:<22} v{rq.version:<5} {rq.kind:<10} {rq.title}{flag}")
+
+
+def _write_out(path: str, data: str | bytes) -> Path:
+    """Write a report file (HTML, PDF), never through a symlink, and return its path."""
+    from .core.store import atomic_write
+
+    target = Path(path)
+    if target.is_symlink() or target.is_dir():
+        raise InputError(f"{target}: is a symbolic link or a folder; give a file name")
+    if not target.parent.is_dir():
+        raise InputError(f"{target.parent}: no such folder")
+    atomic_write(target, data)
+    return target
+
+
+def cmd_hours(a: argparse.Namespace) -> None:
+    from .placements.frameworks import load_requirement
+    from .placements.hours import hours_log
+    from .placements.report import HOURS_COLUMNS, hours_html, hours_lines, hours_rows
+
+    req = load_requirement(a.requirement, a.templates) if a.requirement else None
+    log = hours_log(a.store, a.worker, req, until=a.until)
+    if a.pdf or a.html:
+        page = hours_html(log)
+        if a.html:
+            _out(f"wrote {_write_out(a.html, page)}")
+        if a.pdf:
+            from .export.html import html_to_pdf
+
+            _out(f"wrote {_write_out(a.pdf, html_to_pdf(page))}")
+        return
+    if a.format == "json":
+        _out(json.dumps(log.to_dict(), indent=1, ensure_ascii=False), data=True)
+    elif a.format == "csv":
+        _csv(HOURS_COLUMNS, hours_rows(log), not a.raw_csv)
+    else:
+        _out("\n".join(hours_lines(log)))
+
+
+def _evidence(a: argparse.Namespace) -> tuple[Any, list[Any]]:
+    from .placements.agreements import worker_framework
+    from .placements.evidence import collect
+    from .placements.frameworks import load_framework
+
+    fw = (load_framework(a.framework, a.templates) if a.framework
+          else worker_framework(a.store, a.worker, a.until))
+    if fw is None:
+        raise InputError(f"no learning agreement for {a.worker!r} in the store: give "
+                         "--framework NAME")
+    return fw, collect(a.store, a.worker, fw, since=a.since, until=a.until)
+
+
+def cmd_evidence(a: argparse.Namespace) -> None:
+    from .placements.evidence import evidence_map, gaps, summary
+    from .placements.report import evidence_html, evidence_lines
+
+    fw, items = _evidence(a)
+    if a.html:
+        page = evidence_html(a.worker, fw, items, evidence_map(items, fw), until=a.until or "")
+        _out(f"wrote {_write_out(a.html, page)}")
+        return
+    if a.format == "json":
+        _out(json.dumps({"worker": a.worker, "framework": fw.name, "version": fw.version,
+                         "competencies": summary(items, fw), "gaps": gaps(items, fw),
+                         "evidence": [e.to_dict() for e in items]},
+                        indent=1, ensure_ascii=False), data=True)
+    elif a.format == "csv":
+        cols = ["competency", "date", "source", "label", "row", "how", "by", "quote", "path"]
+        _csv(cols, ([e.to_dict()[c] for c in cols] for e in items), not a.raw_csv)
+    else:
+        _out("\n".join(evidence_lines(a.worker, fw, items, a.until or "")))
+
+
+def cmd_submit(a: argparse.Namespace) -> None:
+    from .placements.review import submit
+
+    ev = submit(a.workbook, name=a.name, text=a.note)
+    _out(f"submitted {Path(a.workbook).name} for review at {ev['t']}")
+
+
+def cmd_return(a: argparse.Namespace) -> None:
+    from .placements.review import return_for_revision
+
+    ev = return_for_revision(a.workbook, sys.stdin.read() if a.note == "-" else a.note,
+                             name=a.name)
+    _out(f"returned {Path(a.workbook).name} for revision at {ev['t']}")
+
+
+def cmd_comment(a: argparse.Namespace) -> None:
+    from .placements.review import comment
+
+    ev = comment(a.workbook, a.prompt, sys.stdin.read() if a.text == "-" else a.text,
+                 role=a.role, row=a.row, name=a.name)
+    _out(f"comment by the {a.role} on {a.prompt} added at {ev['t']}")
+
+
+def cmd_tag(a: argparse.Namespace) -> None:
+    from .placements.review import tag
+
+    if not a.competency and not a.clear:
+        raise InputError("give --competency (repeat for several), or --clear to remove a tag")
+    ev = tag(a.workbook, a.prompt, [] if a.clear else a.competency, role=a.role, row=a.row,
+             text=a.note, name=a.name, framework=a.framework, templates=a.templates)
+    what = ", ".join(ev["competencies"]) or "nothing (tag removed)"
+    _out(f"tagged {a.prompt}" + (f" row {a.row}" if a.row else "") + f" as evidence for {what}")
+
+
+def cmd_countersign(a: argparse.Namespace) -> None:
+    from .placements.review import countersign
+
+    ev = countersign(a.workbook, a.name, a.text or "")
+    _out(f"countersigned {Path(a.workbook).name} as tutor ({ev['name']}) at {ev['t']}")
+
+
+def cmd_review(a: argparse.Namespace) -> None:
+    from .core.workbook import open_record
+
+    rec = open_record(a.workbook)
+    st = rec.review
+    if a.format == "json":
+        _out(json.dumps({"state": st.state, "describe": st.describe(),
+                         "changed_since_submit": st.changed_since_submit,
+                         "submissions": st.submissions, "returns": st.returns,
+                         "comments": st.comments, "tags": list(st.tags.values()),
+                         "countersignatures": st.countersignatures},
+                        indent=1, ensure_ascii=False), data=True)
+        return
+    _out(f"review: {st.describe()}")
+    for ev in sorted(st.submissions + st.returns + st.comments + st.countersignatures,
+                     key=lambda e: int(e.get("seq", 0)) if isinstance(e.get("seq"), int) else 0):
+        where = f" on {ev.get('id')}" + (f" row {ev['row']}" if ev.get("row") else "") \
+            if ev.get("id") else ""
+        text = " ".join(str(ev.get("text") or "").split())
+        _out(f"{str(ev.get('t', ''))[:16].replace('T', ' ')}  {ev.get('role', '-'):<10} "
+             f"{ev.get('kind') or ev.get('type')}{where}: {text}")
+    for (pid, row), ev in st.tags.items():
+        _out(f"evidence: {pid}" + (f" row {row}" if row else "") + " -> "
+             + ", ".join(map(str, ev.get("competencies") or [])))
+
+
+def _placement_parsers(add: Callable[..., _Parser]) -> None:
+    """The placement commands' parser entries (see the block of cmd_* functions above)."""
+    for name, what in (("frameworks", "competency frameworks"),
+                       ("requirements", "supervision requirements (hours, frequency)")):
+        sp = add(name, cmd_frameworks, f"list {what}, or check a folder of them")
+        sp.add_argument("--templates", help="templates folder (default: the packaged one)")
+        sub = sp.add_subparsers(dest=f"{name}_command", metavar="ACTION", parser_class=_Parser)
+        ck = sub.add_parser("check", help=f"validate a folder of {what} (e.g. your fork)")
+        ck.add_argument("folder", help=f"a {name} folder, or a templates folder holding one")
+        ck.set_defaults(func=cmd_frameworks)
+
+    store_help = "store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)"
+    sp = add("hours", cmd_hours, "supervised-hours log of a worker, checked against a "
+             "requirement (caps applied)")
+    sp.add_argument("--worker", required=True, help="the worker's name as in the records")
+    sp.add_argument("--store", help=store_help)
+    sp.add_argument("--requirement", metavar="NAME", help="e.g. us-example-state-lcsw "
+                    "(supervision-kit requirements lists them)")
+    sp.add_argument("--templates", help="templates folder holding your requirements")
+    sp.add_argument("--until", metavar="YYYY-MM-DD", help="end of the frequency check "
+                    "(default: today, or the placement's end)")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp.add_argument("--pdf", metavar="OUT", help="write the log with a signature page as PDF")
+    sp.add_argument("--html", metavar="OUT", help="write the log as a self-contained HTML page")
+    sp.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
+
+    sp = add("evidence", cmd_evidence, "evidence map of a worker: competency x evidence over "
+             "time, and the gaps")
+    sp.add_argument("--worker", required=True, help="the worker's name as in the records")
+    sp.add_argument("--store", help=store_help)
+    sp.add_argument("--framework", metavar="NAME",
+                    help="default: the one chosen in the worker's learning agreement")
+    sp.add_argument("--templates", help="templates folder holding your frameworks")
+    sp.add_argument("--since", metavar="YYYY-MM-DD", help="only records from this date")
+    sp.add_argument("--until", metavar="YYYY-MM-DD", help="only records up to this date")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp.add_argument("--html", metavar="OUT", help="write a self-contained HTML page (chart, "
+                    "table, gaps, quotes)")
+    sp.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
+
+    def workbook(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("workbook", help="path to a workbook (.ipynb)")
+        sp.add_argument("--name", help="your name or initials (default: as in the record)")
+
+    sp = add("submit", cmd_submit, "hand a record in for review (the student)")
+    workbook(sp)
+    sp.add_argument("--note", help="a note for the practice educator")
+    sp = add("return", cmd_return, "return a submitted record for revision (the practice "
+             "educator)")
+    workbook(sp)
+    sp.add_argument("--note", required=True, help="what to revise (- reads stdin)")
+    sp = add("comment", cmd_comment, "comment on one answer (or one table row) of a record")
+    workbook(sp)
+    sp.add_argument("--prompt", required=True, metavar="ID", help="prompt id (see 'prompts')")
+    sp.add_argument("--row", type=int, metavar="N", help="table row, counted from 1")
+    sp.add_argument("--role", choices=["worker", "supervisor", "tutor"], default="supervisor")
+    sp.add_argument("--text", required=True, help="the comment (- reads stdin)")
+    sp = add("tag", cmd_tag, "tag an answer (or a table row) as evidence for competencies; "
+             "allowed after sign-off")
+    workbook(sp)
+    sp.add_argument("--prompt", required=True, metavar="ID", help="prompt id (see 'prompts')")
+    sp.add_argument("--competency", action="append", metavar="ID",
+                    help="competency id, ref or framework:id; repeat for several")
+    sp.add_argument("--clear", action="store_true", help="remove this answer's tags")
+    sp.add_argument("--row", type=int, metavar="N", help="table row, counted from 1")
+    sp.add_argument("--role", choices=["worker", "supervisor", "tutor"], default="worker")
+    sp.add_argument("--note", help="why this is evidence (optional)")
+    sp.add_argument("--framework", metavar="NAME",
+                    help="default: the record's own, else the worker's learning agreement's")
+    sp.add_argument("--templates", help="templates folder holding your frameworks")
+    sp = add("countersign", cmd_countersign, "countersign a record signed by both, as tutor")
+    sp.add_argument("workbook", help="path to a workbook (.ipynb)")
+    sp.add_argument("--name", required=True, help="the tutor's name or initials")
+    sp.add_argument("--text", help="a comment to go with the countersignature")
+    sp = add("review", cmd_review, "a record's review state, comments and evidence tags")
+    sp.add_argument("workbook", help="path to a workbook (.ipynb)")
+    sp.add_argument("--format", choices=["text", "json"], default="text")
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -411,6 +665,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-browser", action="store_true", help="only print the address")
     sp.add_argument("--cull-idle", type=int, default=900, metavar="SECONDS",
                     help="shut down a closed page's kernel after this idle time (default: 900)")
+
+    _placement_parsers(add)
     return p
 
 

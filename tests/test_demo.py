@@ -21,7 +21,7 @@ def demo(tmp_path_factory):
 
 def test_demo_has_two_cases_and_six_sessions_for_one(demo):
     root, made = demo
-    cases = {p.parent.name for p in made}
+    cases = {p.parent.name for p in made if p.parent.name.startswith("demo-")}
     assert cases == {"demo-01", "demo-02"}
     assert len([p for p in made if p.parent.name == "demo-01"]) >= 6
 
@@ -67,3 +67,28 @@ def test_demo_includes_an_executed_progress_review_with_charts(demo):
     images = [o for c in nb["cells"] for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]
     assert len(images) >= 5
+
+
+def test_demo_includes_a_placement_student_with_numbers_to_check_by_hand(demo):
+    """templates/demo/placement.yaml: the numbers a placement office would check."""
+    from supervision_kit.placements.agreements import worker_framework
+    from supervision_kit.placements.evidence import collect, gaps
+    from supervision_kit.placements.frameworks import load_requirement
+    from supervision_kit.placements.hours import hours_log
+
+    root, made = demo
+    student = "Ana Lindqvist (fictional)"
+    assert {p.parent.name for p in made} >= {"learning_agreements", "sessions", "evaluations",
+                                             "F-01", "F-02"}
+    log = hours_log(root, student, load_requirement("us-field-placement-example"),
+                    until="2026-03-22")
+    assert len(log.sessions) == 10
+    assert {k.kind: (k.hours, k.counted) for k in log.kinds} == {
+        "individual": (4.25, 4.25), "group": (6.0, 5.0), "live": (0.75, 0.75),
+        "remote": (1.0, 1.0)}
+    assert (log.total_hours, log.counted_hours, log.remaining_hours) == (12.0, 11.0, 4.0)
+    assert log.observations == {"recorded": 2, "signed": 2, "required": 3}
+    assert any("2026-02-25 (45 min)" in p for p in log.problems)
+    fw = worker_framework(root, student)
+    assert gaps(collect(root, student, fw), fw) == [
+        "No evidence yet for competency 5: Engage in Policy Practice"]

@@ -13,101 +13,23 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from supervision_kit.placements.frameworks import framework_problems, requirement_problems
 from tests.helpers import ROOT
 
 FRAMEWORKS = ROOT / "templates" / "frameworks"
 REQUIREMENTS = ROOT / "templates" / "requirements"
 FRAMEWORK_FILES = sorted(FRAMEWORKS.glob("*.yaml"))
 REQUIREMENT_FILES = sorted(REQUIREMENTS.glob("*.yaml"))
-DAYS_PER = {"at_day": 1, "at_week": 7, "at_month": 30.44,
-            "until_week": 7, "until_month": 30.44}
 
 
 def load(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def validator(folder: Path, schema_name: str) -> Draft202012Validator:
-    schema = json.loads((folder / schema_name).read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
-FRAMEWORK_VALIDATOR = validator(FRAMEWORKS, "framework.schema.json")
-REQUIREMENT_VALIDATOR = validator(REQUIREMENTS, "requirement.schema.json")
-
-
-def schema_errors(v: Draft202012Validator, data) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-            for e in v.iter_errors(data)]
-
-
-def duplicates(values) -> list:
-    seen, dup = set(), []
-    for x in values:
-        if x in seen and x not in dup:
-            dup.append(x)
-        seen.add(x)
-    return dup
-
-
-def framework_problems(data) -> list[str]:
-    """Schema errors plus what JSON Schema cannot say: ids (and refs) unique in the file."""
-    out = schema_errors(FRAMEWORK_VALIDATOR, data)
-    if out:
-        return out
-    for field, items in (("competency", data["competencies"]), ("level", data["levels"])):
-        for dup in duplicates(x["id"] for x in items):
-            out.append(f"duplicate {field} id {dup!r}")
-    for dup in duplicates(c["ref"] for c in data["competencies"] if "ref" in c):
-        out.append(f"duplicate competency ref {dup!r}")
-    return out
-
-
-def _days(entry: dict, keys: tuple[str, ...]) -> float | None:
-    for k in keys:
-        if k in entry:
-            return entry[k] * DAYS_PER[k]
-    return None
-
-
-def requirement_problems(data) -> list[str]:
-    """Schema errors plus ordering and consistency checks the schema cannot express."""
-    out = schema_errors(REQUIREMENT_VALIDATOR, data)
-    if out:
-        return out
-    sup, total = data.get("supervision_hours"), data.get("total_practice_hours")
-    if sup is not None and total is not None and sup > total:
-        out.append("supervision_hours exceeds total_practice_hours")
-    counted = data.get("kinds_counted", [])
-    caps = data.get("caps", [])
-    for dup in duplicates(c["kind"] for c in caps):
-        out.append(f"duplicate cap for {dup!r}")
-    for cap in caps:
-        if cap["kind"] not in counted:
-            out.append(f"cap for {cap['kind']!r}, which is not in kinds_counted")
-        if cap.get("cap_hours", 0) > sup:
-            out.append(f"cap for {cap['kind']!r} exceeds supervision_hours")
-    span = None
-    if "programme_months" in data:
-        span = data["programme_months"] * DAYS_PER["at_month"]
-    elif "placement_days" in data:
-        span = data["placement_days"]
-    phases = data.get("frequency", [])
-    ends = [_days(p, ("until_week", "until_month")) for p in phases]
-    if None in ends[:-1]:
-        out.append("only the last frequency phase may be open-ended")
-    known = [e for e in ends if e is not None]
-    if known != sorted(set(known)):
-        out.append("frequency phases are not in increasing order")
-    if span is not None and known and max(known) > span + 1:
-        out.append("a frequency phase ends after the programme or placement")
-    at = [_days(r, ("at_day", "at_week", "at_month")) for r in data.get("reviews", [])]
-    if at != sorted(set(at)):
-        out.append("reviews are not in increasing order")
-    if span is not None and at and max(at) > span + 1:
-        out.append("a review falls after the programme or placement")
-    return out
+def test_the_schemas_are_valid_json_schema():
+    for folder, name in ((FRAMEWORKS, "framework.schema.json"),
+                         (REQUIREMENTS, "requirement.schema.json")):
+        Draft202012Validator.check_schema(json.loads((folder / name).read_text("utf-8")))
 
 
 def sentences(text: str) -> int:
@@ -273,7 +195,7 @@ def _dup_level(d):
         (lambda d: d["competencies"][0].update(id="C 1"), "does not match"),
         (lambda d: d.update(name="CSWE EPAS"), "does not match"),
         (lambda d: d.pop("levels_note"), "'levels_note' is a required property"),
-        (lambda d: d["competencies"][0].update(description=""), "competencies/0/description"),
+        (lambda d: d["competencies"][0].update(description=""), "competency 'c1', description"),
         (lambda d: d["competencies"][0].update(indicators=["a", "a"]), "non-unique"),
         (lambda d: d["source"].update(url="x"), "Additional properties"),
         (lambda d: d.update(version="one"), "version"),
@@ -314,9 +236,10 @@ def _reviews_swapped(d):
     [
         ("us-example-state-lcsw", lambda d: d.pop("total_practice_hours"),
          "'total_practice_hours' is a required property"),
-        ("us-example-state-lcsw", _cap_both, "caps/0"),
-        ("us-example-state-lcsw", lambda d: d["caps"][0].pop("cap_hours"), "caps/0"),
-        ("us-example-state-lcsw", lambda d: d["caps"][1].update(cap_fraction=1.5), "caps/1"),
+        ("us-example-state-lcsw", _cap_both, "cap 'group'"),
+        ("us-example-state-lcsw", lambda d: d["caps"][0].pop("cap_hours"), "cap 'group'"),
+        ("us-example-state-lcsw", lambda d: d["caps"][1].update(cap_fraction=1.5),
+         "cap 'remote'"),
         ("us-example-state-lcsw", _cap_not_counted, "not in kinds_counted"),
         ("us-example-state-lcsw", lambda d: d["caps"][0].update(cap_hours=500),
          "exceeds supervision_hours"),
@@ -327,12 +250,12 @@ def _reviews_swapped(d):
         ("uk-asye", lambda d: d.pop("frequency"), "'frequency' is a required property"),
         ("uk-asye", _phase_open_first, "only the last frequency phase"),
         ("uk-asye", _phases_swapped, "not in increasing order"),
-        ("uk-asye", lambda d: d["frequency"][0].update(until_month=1), "frequency/0"),
-        ("uk-asye", lambda d: d["frequency"][0].update(every_months=1), "frequency/0"),
+        ("uk-asye", lambda d: d["frequency"][0].update(until_month=1), "frequency phase 1"),
+        ("uk-asye", lambda d: d["frequency"][0].update(every_months=1), "frequency phase 1"),
         ("uk-asye", _reviews_swapped, "reviews are not in increasing order"),
         ("uk-asye", lambda d: d["reviews"].append({"at_month": 18, "label": "late"}),
          "after the programme"),
-        ("uk-asye", lambda d: d["reviews"][0].update(at_week=2), "reviews/0"),
+        ("uk-asye", lambda d: d["reviews"][0].update(at_week=2), "review 1"),
         ("uk-asye", lambda d: d.update(kind="weekly"), "kind"),
         ("uk-placement-example", lambda d: d.pop("placement_days"), "placement_days"),
     ],
@@ -346,6 +269,9 @@ def test_broken_requirement_is_rejected(name, mutate, message):
     assert any(message in p for p in problems), problems
 
 
-def test_duplicate_helper_finds_each_repeat_once():
-    assert duplicates(["a", "b", "a", "a", "c", "b"]) == ["a", "b"]
-    assert duplicates([]) == []
+def test_a_fork_may_not_name_itself_as_its_origin():
+    data = copy.deepcopy(by_name("cswe-epas-2022"))
+    data["forked_from"] = data["name"]
+    assert any("forked_from" in p for p in framework_problems(data))
+    data["forked_from"] = "some-other"
+    assert framework_problems(data) == []

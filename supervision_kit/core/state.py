@@ -3,8 +3,10 @@
 The lock rule lives here and nowhere else. Events are replayed in order; a role's latest
 ``sign`` event is its signature. The record becomes **locked** at the first event after which
 the worker's and the supervisor's latest signatures cover the same answers. From then on only
-``addendum`` events are legitimate: anything else found after the lock is listed in
-``after_lock`` (``verify`` reports it; ``append`` refuses to write it).
+``addendum`` events (a tutor's countersignature is one) and evidence ``tag`` events
+(``core.review``: they say what an answer is evidence of and change no answer) are
+legitimate: anything else found after the lock is listed in ``after_lock`` (``verify``
+reports it; ``append`` refuses to write it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .journal import canonical
 from .prompts import is_answered
 
 ROLES = ("worker", "supervisor")
+AFTER_LOCK = frozenset({"addendum", "tag"})  # the only event types a locked record accepts
 
 
 def normalise(value: Any) -> Any:
@@ -80,7 +83,7 @@ def replay(events: list[dict[str, Any]]) -> RecordState:
         if st.locked:
             if kind == "addendum":
                 st.addenda.append(ev)
-            else:
+            elif kind not in AFTER_LOCK:
                 st.after_lock.append(ev)
             continue
         if kind == "sign" and ev.get("role") in ROLES:

@@ -26,6 +26,7 @@ from .data import MAX_NOTEBOOK, parse_json, read_regular
 from .errors import WorkbookError
 from .journal import JournalData, read_journal
 from .prompts import KINDS, is_answered
+from .review import ReviewState, review_state
 from .state import RecordState, replay, seq_of
 from .store import journal_path
 
@@ -36,7 +37,12 @@ SIGNOFF_META = "signoff"  # metadata[supervision_kit][signoff]: events copied in
 NOT_DISCUSSED = "not_discussed"  # metadata[supervision_kit][not_discussed]: id -> reason
 # prompt keys that say what an answer means (docs/architecture.md, "Annotations")
 ANNOTATIONS = ("rates", "evidence", "duration", "outcome", "carry", "carried", "private",
-               "competencies", "scope", "case", "required", "review_date")
+               "competencies", "scope", "case", "required", "review_date",
+               # placements (docs/placements.md): the competency a prompt is about (set when a
+               # section is repeated per competency), level ratings, how a session was held,
+               # the supervisor's credential, and the placement's start and end
+               "competency", "level_rating", "supervision_mode", "credential",
+               "credential_since", "period")
 
 
 def meaning(prompt: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +241,11 @@ class Record:
             elif ev.get("type", "answer") == "answer" and is_answered(ev.get("v")):
                 out.pop(pid, None)
         return out
+
+    @property
+    def review(self) -> ReviewState:
+        """Review state (draft, submitted, returned, signed), comments and evidence tags."""
+        return review_state(self.events, self.locked)
 
     @property
     def template(self) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from ..core.workbook import META
 from .expand import expand_cases, has_case_blocks
 
 FOCUS_WORDS = ("reflection", "ethics", "skills", "planning")
+# record kinds about the worker rather than a case: they live in <store>/<kind>s/
+WORKER_KINDS = ("agreement", "learning_agreement", "evaluation")
 # Parameters the kernel needs; everything else (names) stays in metadata only.
 KERNEL_PARAMS = ("workbook_file", "case_id", "session_date", "template", "template_version")
 
@@ -89,8 +91,12 @@ def new_workbook(
     focus = _name(focus, "focus", required=False)
     root = store_root(store)
     nb_tpl, prompt_set = load_template(template, templates)
+    from .evidence import placement_step  # framework, per-competency sections, evidence
+
+    prompt_set, params = placement_step(prompt_set, store=root, worker=worker, date=date,
+                                        params=params or {}, templates=templates)
     blocks = has_case_blocks(prompt_set.sections)
-    per_case = not blocks and prompt_set.kind not in ("agreement",)
+    per_case = not blocks and prompt_set.kind not in WORKER_KINDS
     if per_case and len(cases) != 1:
         raise InputError(f"template {prompt_set.name!r} is about one case: give exactly one "
                          f"--case (got {len(cases)})")

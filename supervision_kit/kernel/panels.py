@@ -99,6 +99,32 @@ def progress_review(wb: Workbook) -> None:
     for fig in review_figures(df, case, wb.info.get("worker"), settings):
         _show(fig)
     _html(review_tables_html(case_df, case))
+    evidence_section(wb)
+
+
+def evidence_section(wb: Workbook) -> None:
+    """Placements: the worker's evidence map (competency × month), table and gap list, when
+    the worker has a learning agreement (docs/placements.md). Never stops the review."""
+    from ..placements.agreements import worker_framework
+    from ..placements.evidence import collect, evidence_map, gaps
+    from ..placements.report import evidence_figure, evidence_table_html, gaps_html
+
+    worker = str(wb.info.get("worker") or "")
+    date = str(wb.info.get("session_date") or "") or None
+    try:
+        fw = worker_framework(_store_of(wb), worker, date)
+        if fw is None:
+            return
+        items = collect(_store_of(wb), worker, fw, until=date)
+        table = evidence_map(items, fw)
+    except Exception as exc:  # noqa: BLE001 - a chart must never stop the workbook opening
+        _html(f"<p><i>Evidence map unavailable: {html.escape(str(exc))}</i></p>")
+        return
+    _html(f"<h3>Evidence map</h3><p>{len(items)} piece(s) of evidence for "
+          f"{html.escape(worker)} against {html.escape(fw.title)}. Run <code>supervision-kit "
+          f"evidence --worker …</code> for every quote.</p>")
+    _show(evidence_figure(table, fw, worker))
+    _html(evidence_table_html(table) + "<h4>Gaps</h4>" + gaps_html(gaps(items, fw)))
 
 
 def signoff_panel(wb: Workbook) -> Any:

@@ -46,6 +46,7 @@ def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> l
             if not s.get("open"):
                 finalize(path)
             made.append(path)
+    made += build_placement(root)  # the placement student (templates/demo/placement.yaml)
     # the progress review of the long case, executed so its charts are in the notebook
     from ..progress.report import make_progress
 
@@ -55,6 +56,20 @@ def build_demo_store(store: str | os.PathLike[str], *, reset: bool = False) -> l
         made.append(review)
     (root / MARKER).write_text("demo store: fictional cases only\n")
     return made
+
+
+def _placement_hint(root: Path) -> None:
+    """How to see the placement student's numbers (hours and evidence)."""
+    import shlex
+
+    import yaml
+
+    data = yaml.safe_load((templates_dir() / "demo" / "placement.yaml")
+                          .read_text(encoding="utf-8"))
+    who, store = shlex.quote(data["student"]), shlex.quote(str(root))
+    print(f"placement demo: supervision-kit hours --worker {who} --store {store} "
+          f"--requirement {data['requirement']}")
+    print(f"                supervision-kit evidence --worker {who} --store {store}")
 
 
 def _matches(prompt: dict[str, Any], want: dict[str, Any]) -> bool:
@@ -119,6 +134,127 @@ def _answers(s: dict[str, Any], prompts: dict[str, dict[str, Any]],
     return {k: v for k, v in a.items() if k in prompts}
 
 
+# ---------------------------------------------------------------- the placement student
+
+
+def build_placement(root: Path) -> list[Path]:
+    """The placement student's records (see templates/demo/placement.yaml): made, answered,
+    tagged, reviewed, signed and finalized through the public API, oldest first."""
+    import yaml
+
+    from ..core.workbook import load_notebook, prompt_index
+    from ..generate.render import new_workbook
+    from ..placements import review as R
+    from ..record.fill import fill
+    from ..record.finalize import finalize
+    from ..signoff import sign
+
+    data = yaml.safe_load((templates_dir() / "demo" / "placement.yaml")
+                          .read_text(encoding="utf-8"))
+    who = {"worker": data["student"], "supervisor": data["educator"]}
+    made: list[Path] = []
+
+    def new(template: str, date: str, cases: list[str], **kw: Any) -> tuple[Path, dict]:
+        path = new_workbook(**who, date=date, template=template, store=root, cases=cases, **kw)
+        made.append(path)
+        return path, prompt_index(load_notebook(path))
+
+    def close(path: Path, spec: dict[str, Any]) -> None:
+        if spec.get("signed"):
+            sign(path, "worker", data["student"])
+            sign(path, "supervisor", data["educator"])
+        if spec.get("signed") or spec.get("finalize"):
+            finalize(path)
+
+    def tags(path: Path, prompts: dict[str, dict[str, Any]], spec: dict[str, Any]) -> None:
+        for t in spec.get("tags", []):
+            pid = _case_prompt(prompts, t["prompt"], t.get("case"))
+            role = t.get("role", "worker")
+            R.tag(path, pid, t["competencies"], role=role, text=t.get("note"),
+                  name=data["educator"] if role == "supervisor" else data["student"])
+
+    la, _ = new("learning_agreement", data["agreement"]["date"], [],
+                params={"framework": data["framework"]})
+    fill(la, data["agreement"]["answers"])
+    close(la, {"signed": True})
+    for s in data["sessions"]:
+        path, prompts = new("placement_supervision", s["date"], s.get("cases", []))
+        answers = dict(s.get("answers", {}))
+        answers |= {pid: s["mode"] for pid, p in prompts.items() if p.get("supervision_mode")}
+        answers |= {pid: s["minutes"] for pid, p in prompts.items()
+                    if p.get("duration") == "minutes"}
+        for case, given in (s.get("case") or {}).items():
+            answers |= {_case_prompt(prompts, k, case): v for k, v in given.items()}
+        if s.get("actions"):
+            answers |= {pid: s["actions"] for pid, p in prompts.items() if p.get("carry")}
+        fill(path, {k: v for k, v in answers.items() if k in prompts})
+        tags(path, prompts, s)
+        close(path, s)
+    for pr in data.get("process_recordings", []):
+        path, prompts = new("process_recording", pr["date"], [pr["case"]])
+        fill(path, {k: v for k, v in pr["answers"].items() if k in prompts})
+        tags(path, prompts, {"tags": [t for t in pr.get("tags", []) if t["prompt"] in prompts]})
+        close(path, {"finalize": True})
+    for ob in data.get("observations", []):
+        path, prompts = new("observation", ob["date"], [ob["case"]])
+        fill(path, ob["answers"])
+        for step in ob.get("review", []):
+            if "submit" in step:
+                R.submit(path, text=step["submit"])
+            elif "return" in step:
+                R.return_for_revision(path, step["return"])
+            elif "comment" in step:
+                R.comment(path, step["comment"], step["text"])
+            elif "answers" in step:
+                fill(path, step["answers"])
+        tags(path, prompts, ob)
+        close(path, ob)
+    for key in ("midpoint", "final"):
+        ev = data.get(key)
+        if not ev:
+            continue
+        path, prompts = new(f"{key}_evaluation", ev["date"], [],
+                            params={"tutor": data["tutor"]})
+        fill(path, {**ev.get("answers", {}), **_ratings(prompts, ev, data["framework"])})
+        if ev.get("submit"):
+            R.submit(path, text=ev["submit"])
+        if ev.get("signed"):
+            sign(path, "worker", data["student"])
+            sign(path, "supervisor", data["educator"])
+            if ev.get("countersign"):
+                R.countersign(path, data["tutor"], ev["countersign"])
+            finalize(path)  # after the countersignature, so the file holds it too
+    return made
+
+
+def _case_prompt(prompts: dict[str, dict[str, Any]], base: str, case: str | None) -> str:
+    """The id of prompt ``base`` in the block of ``case`` (a session about several cases
+    repeats its case prompts per case), or ``base`` itself."""
+    if case is None:
+        return base
+    return next((pid for pid, p in prompts.items()
+                 if p.get("case") == case and pid.split("__")[0] == base), base)
+
+
+def _ratings(prompts: dict[str, dict[str, Any]], ev: dict[str, Any],
+             framework: str) -> dict[str, Any]:
+    """Level ratings (and their evidence notes) found by annotation: the prompt about the
+    competency (``competency``) that rates it (``level_rating``: self or supervisor)."""
+    out: dict[str, Any] = {}
+    notes = ev.get("notes", {})
+    for cid, (mine, theirs) in (ev.get("ratings") or {}).items():
+        for rater, value, note in (("self", mine, notes.get("student")),
+                                   ("supervisor", theirs, notes.get("educator"))):
+            if value is None:
+                continue
+            for pid, p in prompts.items():
+                if p.get("competency") == f"{framework}:{cid}" and p.get("level_rating") == rater:
+                    out[pid] = value
+                    if note and p.get("evidence"):
+                        out[p["evidence"]] = note
+    return out
+
+
 def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool = True,
              port: int = 8888, reset: bool = False) -> Path:
     """Build the demo store and (unless ``lab`` is False) start JupyterLab on its newest
@@ -131,6 +267,7 @@ def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool =
                    and p.name.endswith("-session.ipynb")]
     newest = max(in_progress or made, key=lambda p: p.name)
     print(f"demo store: {root.resolve()} ({len(made)} workbooks, fictional cases)")
+    _placement_hint(root)
     print(newest)
     if not lab:
         return newest

@@ -36,16 +36,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 INDEX_NAME = ".supervision-kit-index.pickle"
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: the review state per workbook
 PROGRESS_MIN = 300  # show a progress bar above this many workbooks to (re)read
 INFO_KEYS = ("case_id", "session_date", "template", "template_version", "worker", "supervisor",
              "id")
-# per-workbook columns of the index (INFO_KEYS in order, then the record kind and finalized)
+# per-workbook columns of the index (INFO_KEYS in order, then the record kind, finalized and
+# the review state: draft, submitted, returned or signed, core/review.py)
 BOOK = ("case", "date", "template", "version", "worker", "supervisor", "workbook", "record",
-        "finalized")
+        "finalized", "review")
 COLUMNS = ["case", "date", "template", "version", "worker", "supervisor", "workbook", "record",
            "section", "prompt_id", "kind", "role", "meaning", "value", "context", "finalized",
-           "path"]
+           "review", "path"]
 
 Key = list[int | None]  # [ipynb mtime_ns, size, journal mtime_ns, size] (None: missing)
 Desc = tuple[Any, Any, Any, Any, Any]  # a row's prompt: (id, section, kind, role, meaning JSON)
@@ -64,7 +65,8 @@ def load_store(
     Columns: case, date (datetime), template, version, worker, supervisor, workbook (id),
     section, prompt_id, kind, role (who the prompt is for), value (as saved: text, number,
     list or table rows), context (carry-forward prompts: the goal/action they review),
-    finalized, path. ``case`` limits the result (and the folder scan) to one case.
+    finalized, review (draft, submitted, returned or signed: the record's review state),
+    path. ``case`` limits the result (and the folder scan) to one case.
     ``df.attrs["skipped"]`` lists ``{"path", "error"}`` for every file that could not be read.
     ``progress`` shows a tqdm bar on stderr (default: when more than 300 workbooks need
     reading and stderr is a terminal). ``cache=False`` neither reads nor writes the index.
@@ -221,7 +223,7 @@ def _extract(path: str, key: Key, link: bool, intern: dict[Desc, Desc]) -> dict[
         rec = open_record(path)
         meta = rec.nb["metadata"][META]
         book = (*map(rec.info.get, INFO_KEYS), rec.template.get("kind", "worksheet"),
-                bool(meta.get("finalized")))
+                bool(meta.get("finalized")), rec.review.state)
         merged = rec.answers
         descs: list[Desc] = []
         values: list[Any] = []
@@ -463,6 +465,7 @@ def _frame(root: Path, data: dict[str, Any]) -> pd.DataFrame:
         "value": obj(data["values"]),
         "context": context,
         "finalized": np.array(books["finalized"], dtype=bool)[live][rep],
+        "review": book("review"),
         "path": repeat(obj([base + rel for rel in books["rel"]])[live], rep),
     }, columns=COLUMNS)
     df.attrs["skipped"] = [{"path": str(root / rel), "error": msg}
