@@ -272,7 +272,7 @@ def test_carry_forward_per_case_and_per_worker_and_until_closed(pair):
     second = pair("2026-03-16", ["C-1"])  # only C-1 today
     p2 = open_record(second).prompts
     labels = {pid: p["label"] for pid, p in p2.items() if pid.startswith(("cf_", "cfw_"))}
-    assert any("Unsafe heating" in v and k.endswith("__c1") for k, v in labels.items())
+    assert any("Unsafe heating" in v and p2[k]["case"] == "C-1" for k, v in labels.items())
     assert not any("landlord" in v for v in labels.values())  # C-2 was not discussed
     assert any("Chair a meeting" in v and k.startswith("cfw_") for k, v in labels.items())
     risk = next(k for k, v in labels.items() if "Unsafe heating" in v)

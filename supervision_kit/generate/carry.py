@@ -92,6 +92,8 @@ def earlier_records(folders: list[Path], date: str) -> tuple[list[Record], list[
 def covers(rec: Record, owner: str, worker: str | None = None) -> bool:
     """Whether a record could carry items of ``owner``: a workbook about that case, or (for
     WORKER) one of that worker's workbooks with worker-level carried tables."""
+    if not rec.template.get("carries_forward"):
+        return False  # a worksheet about the case does not replace its last session
     if owner == WORKER:
         return rec.info.get("worker") == worker and any(
             (p.get("carry") or p.get("carried") or {}).get("scope") == "worker"
