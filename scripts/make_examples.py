@@ -172,15 +172,21 @@ WORKSHOP_ANSWERS = {
         "Femi acknowledged her going back to her meeting on Sunday, but has not yet asked what "
         "she thinks should happen now."),
     "cc_ability_now": "Able to take part fully",
-    "ws_vignette_answer": (
-        "Keep or share: make sure the daughter knows, by Lorna telling her herself by Friday "
-        "with Femi's support, and no driving until then; Femi tells her if Lorna does not.\n"
-        "Effects: her recovery is at risk if she feels betrayed, so she keeps control of how "
-        "it is said; her trust holds if Femi is honest now; the boy is safe next Saturday.\n"
-        "What Femi says: \"Lorna, thank you for telling me. Because you drove him the next "
-        "morning, his mum needs to know, and I think it is better coming from you. I'll help, "
-        "and I'll be there if you want. If you decide not to, I will have to tell her, and I "
-        "will tell you first.\""),
+    "vq_keep_or_share": (
+        "Neither keep it nor go over Lorna's head: make sure the daughter knows, by Lorna "
+        "telling her herself by Friday with Femi's support, and no driving until then; Femi "
+        "tells her if Lorna does not. Reasons: the boy's safety next Saturday, Lorna's own "
+        "agreement said serious risk to a child is the limit, and her recovery needs her to "
+        "keep as much control as she can."),
+    "vq_effects": (
+        "Recovery: at risk if she feels betrayed, so she chooses how it is said. Trust: holds "
+        "if Femi is honest now about the limit she signed. Grandson: safe next Saturday, and "
+        "his mother can plan."),
+    "vq_explain": (
+        "\"Lorna, thank you for telling me. Because you drove him the next morning, his mum "
+        "needs to know, and I think it is better coming from you. I'll help, and I'll be there "
+        "if you want. If you decide not to, I will have to tell her, and I will tell you "
+        "first.\""),
     "ws_take_away": (
         "State the limits of confidentiality before the disclosure, not after, as Femi did."),
     "ws_confidence": 4,
@@ -188,14 +194,57 @@ WORKSHOP_ANSWERS = {
 }
 
 
+FINAL_EDUCATOR = {
+    "ev_strengths": "Builds trust quickly and explains what is and is not negotiable plainly; "
+                    "her recordings show analysis, not just description.",
+    "ev_development": "Policy practice: take part in one service-design or policy forum in her "
+                      "first year, with her supervisor's support.",
+    "ev_recommendation_reasons": "Evidence across eight of nine competencies at the expected "
+                                 "level or above; the remaining gap is planned for.",
+}
+
+
+def complete_final(path: Path) -> None:
+    """The demo leaves the final evaluation handed in for review; the worked example shows it
+    finished: the educator's ratings (the framework level the evidence supports, one below the
+    student's own where the student rated higher), the educator's summary, and both signatures."""
+    from supervision_kit.signoff import sign
+
+    for _round in range(2):  # ratings first; then the evidence notes they now require
+        _complete_round(path)
+    rec = open_record(path)
+    sign(path, "worker", rec.info["worker"])
+    sign(path, "supervisor", rec.info["supervisor"])
+
+
+def _complete_round(path: Path) -> None:
+    rec = open_record(path)
+    answers: dict[str, object] = {}
+    for pid, _label in missing_required(rec):
+        p = rec.prompts[pid]
+        if pid in FINAL_EDUCATOR:
+            answers[pid] = FINAL_EDUCATOR[pid]
+        elif p["kind"] == "scale":
+            own = rec.answers.get(pid.replace("ev_educator", "ev_self"))
+            answers[pid] = max(p["min"], min(p["max"], (own if isinstance(own, int) else 3)))
+        elif p["kind"] == "choice":
+            answers[pid] = p["options"][0]
+        else:
+            answers[pid] = "Seen in the tagged evidence quoted above for this competency."
+    if answers:
+        fill(path, answers)
+
+
 def placement_picks(store: Path) -> dict[str, Path]:
-    """The placement student's records in the demo store (templates/demo/placement.yaml):
-    every one signed and locked but the final evaluation, which is handed in for review."""
+    """The placement student's records in the demo store (templates/demo/placement.yaml),
+    every one signed and locked (the final evaluation completed here)."""
     final = store / "evaluations" / "2026-04-29-final_evaluation.ipynb"
+    complete_final(final)
     finalize(final)
     return {
         "learning_agreement": store / "learning_agreements" / "2026-01-12-learning_agreement.ipynb",
-        "placement_supervision": store / "sessions" / "2026-01-21-placement_supervision.ipynb",
+        "placement_supervision": sorted((store / "sessions").glob(
+            "2026-01-21-placement_supervision*.ipynb"))[0],
         "observation": store / "F-01" / "2026-02-10-observation.ipynb",
         "midpoint_evaluation": store / "evaluations" / "2026-03-02-midpoint_evaluation.ipynb",
         "final_evaluation": final,
