@@ -191,7 +191,8 @@ def test_hours_count_once_per_session_however_many_cases(demo, sessions):
 
 def test_wellbeing_stays_out_of_the_table_unless_asked_for(demo):
     root, _made = demo
-    private = [pid for pid, p in open_record(sorted((root / "sessions").glob("2*-session-*.ipynb"))[0])
+    first = sorted((root / "sessions").glob("2*-session-*.ipynb"))[0]
+    private = [pid for pid, p in open_record(first)
                .prompts.items() if p.get("private")]
     assert "wellbeing" in private
     df = load_store(root)
