@@ -1,6 +1,7 @@
 """Store-reader benchmark (issue 11): ``load_store`` against a baseline measured in the same run.
 
-    python benchmarks/store_bench.py [--n 5000] [--repeat 5] [--dir DIR] [--keep] [--scrapbook]
+    python benchmarks/store_bench.py [--n 5000] [--repeat 5] [--clock cpu|wall] [--dir DIR]
+                                     [--keep] [--scrapbook]
 
 Makes N synthetic workbooks (the real process-recording template, filled with varied
 fictional answers) spread over cases (20 per case). Half are **journal-only**: never
@@ -15,14 +16,21 @@ file cache warm for every file, it times:
   the frame, writes the index)
 - warm: ``load_store`` again with nothing changed (folder scan + index + frame)
 - one changed: ``fill`` one journal-only workbook (not timed), then ``load_store`` (re-reads
-  that workbook only); a different workbook each repeat
+  that workbook only and rewrites the index); a different workbook each repeat, each after
+  the last change has settled (``RACY_NS``)
 
 floor, cold and warm run in turn --repeat times (best of each kept), so a slow spell on a
-shared machine hits every side of a ratio alike. Every result is checked: the cold, warm and
-uncached frames are equal, and the changed answer is in the frame read after the change.
-``--scrapbook`` also times an nbformat-based reader, for information (slow: no goal).
+shared machine hits every side of a ratio alike. Each run is timed by the process's CPU time
+(``time.process_time``: user + system, so the folder scan's system calls count) and by the
+wall clock; the goals are judged on ``--clock`` (default cpu: on a shared machine the wall
+clock mostly measures the neighbours; with the file cache warm the two agree on an idle one).
+Every result is checked: the cold, warm and uncached frames are equal, and the changed
+answer is in the frame read after the change. ``--scrapbook`` also times an nbformat-based
+reader, for information (slow: no goal).
 
 Goals: cold <= 1.3x floor; warm <= 0.1 s; one changed <= 0.15 s. Exits 1 when one is missed.
+The cold goal needs the core speed-up proposed with issue 11 (msgspec in the read rule's
+JSON parsing); the warm and one-changed goals are the index's own.
 """
 
 from __future__ import annotations
@@ -166,24 +174,33 @@ def scrapbook_style(paths: list[Path]) -> object:
     return pd.DataFrame(rows, columns=["case", "date", "prompt_id", "value"])
 
 
-def timed(fn, *args, repeat: int = 1) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        result = None  # freeing the previous result is not part of the next timing
-        t = time.perf_counter()
-        result = fn(*args)
-        best = min(best, time.perf_counter() - t)
-    return best, result
+class Best:
+    """The best wall-clock and CPU time seen for one measurement."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = float("inf")
+
+    def __call__(self, fn, *args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn(*args, **kwargs)
+        self.wall = min(self.wall, time.perf_counter() - wall)
+        self.cpu = min(self.cpu, time.process_time() - cpu)
+        return result
+
+    def get(self, clock: str) -> float:
+        return self.cpu if clock == "cpu" else self.wall
 
 
-def interleaved(fns: list, repeat: int) -> list[tuple[float, object]]:
-    """Best time of each function, run in turn ``repeat`` times: on a shared, noisy machine
+def interleaved(fns: list, repeat: int) -> tuple[list[Best], list[object]]:
+    """Best times of each function, run in turn ``repeat`` times: on a shared, noisy machine
     a slow spell then hits every measurement of a ratio alike, not just one of them."""
-    out = [(float("inf"), None)] * len(fns)
+    bests = [Best() for _ in fns]
+    results: list[object] = [None] * len(fns)
     for _ in range(repeat):
-        out = [(min(best, t), r) for (best, _r), (t, r) in
-               zip(out, [timed(fn) for fn in fns], strict=True)]
-    return out
+        for i, fn in enumerate(fns):
+            results[i] = None  # freeing the previous result is not part of the next timing
+            results[i] = bests[i](fn)
+    return bests, results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="repeats of each measurement")
     ap.add_argument("--scrapbook", action="store_true",
                     help="also time an nbformat-based reader (information only; slow)")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                    help="judge the goals on CPU time (default) or wall-clock time")
     a = ap.parse_args(argv)
     if a.n < 2:
         ap.error("--n must be at least 2")
@@ -202,20 +221,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from supervision_kit.core.store import journal_path
     from supervision_kit.record import fill
-    from supervision_kit.table.index import INDEX_NAME, load_store
+    from supervision_kit.table.index import INDEX_NAME, RACY_NS, load_store
 
     tmp = Path(a.dir or tempfile.mkdtemp(prefix="sk-store-bench-"))
     root = tmp / "store"
     try:
-        t, paths = timed(make_store, root, a.n)
+        made = Best()
+        paths = made(make_store, root, a.n)
         files = paths + [journal_path(p) for p in paths]
         size = sum(p.stat().st_size for p in paths) / len(paths) / 1024
         jsize = sum(journal_path(p).stat().st_size for p in paths) / len(paths) / 1024
         print(f"generated {len(paths)} workbooks ({len(paths) - len(paths) // 2} journal-only, "
               f"{len(paths) // 2} finalized), mean .ipynb {size:.1f} KB, journal {jsize:.1f} KB,"
-              f" in {t:.1f} s")
+              f" in {made.wall:.1f} s")
         for p in files:  # warm the OS file cache for every reader alike
             p.read_bytes()
+        time.sleep(RACY_NS / 1e9)  # files younger than this are read again at every load
 
         def cold():
             (root / INDEX_NAME).unlink(missing_ok=True)
@@ -224,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         def warm():
             return load_store(root, progress=False)
 
-        (t_floor, _), (t_cold, df), (t_warm, df2) = interleaved(
+        (b_floor, b_cold, b_warm), (_, df, df2) = interleaved(
             [lambda: floor(paths), cold, warm], a.repeat)
         assert not df.attrs["skipped"], df.attrs["skipped"][:3]
         pdt.assert_frame_equal(df, df2)
@@ -232,35 +253,46 @@ def main(argv: list[str] | None = None) -> int:
         assert df["path"].nunique() == len(paths), "a workbook has no rows"
         assert (~df["finalized"]).sum() and df["finalized"].sum(), "both kinds have rows"
 
-        t_one = float("inf")
+        b_one = Best()
         open_books = paths[0::2]
         for r in range(a.repeat):
+            if r:  # let the last change settle, so that only this round's is read
+                time.sleep(RACY_NS / 1e9)
+                load_store(root, progress=False)
             changed = open_books[(r * 7919) % len(open_books)]
             text = f"Changed in round {r}."
             fill(changed, {"pr_summary": text})
-            t = time.perf_counter()
-            df3 = load_store(root, progress=False)
-            t_one = min(t_one, time.perf_counter() - t)
+            df3 = b_one(load_store, root, progress=False)
             got = df3.loc[(df3["path"] == str(changed)) & (df3["prompt_id"] == "pr_summary"),
                           "value"].tolist()
             assert got == [text], (changed, got)
             assert len(df3) == len(df)
 
-        print(f"rows: {len(df)} ({len(df) / len(paths):.1f} answers per workbook)")
-        print(f"floor (json.loads of every .ipynb and journal line) {t_floor:7.3f} s")
-        print(f"load_store cold (no index)                          {t_cold:7.3f} s")
-        print(f"load_store warm (nothing changed)                   {t_warm:7.3f} s")
-        print(f"load_store one changed workbook                     {t_one:7.3f} s")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"rows: {len(df)} ({len(df) / len(paths):.1f} answers per workbook); "
+              f"machine load average {load} (2 cores: above 2 the wall clock is shared)")
+        print(f"{'best of ' + str(a.repeat):52s} {'cpu':>8s} {'wall':>8s}")
+        for label, b in [("floor (json.loads of every .ipynb and journal line)", b_floor),
+                         ("load_store cold (no index)", b_cold),
+                         ("load_store warm (nothing changed)", b_warm),
+                         ("load_store one changed workbook", b_one)]:
+            print(f"{label:52s} {b.cpu:7.3f}s {b.wall:7.3f}s")
+        print(f"cold / floor: cpu {b_cold.cpu / b_floor.cpu:.2f}, "
+              f"wall {b_cold.wall / b_floor.wall:.2f}")
         print(f"index file: {(root / INDEX_NAME).stat().st_size / 2**20:.1f} MB")
         if a.scrapbook:
-            t_scrap, _ = timed(scrapbook_style, paths)
-            print(f"nbformat.read + extract (information)               {t_scrap:7.3f} s"
-                  f"  ({t_scrap / t_cold:.1f}x cold)")
+            s = Best()
+            s(scrapbook_style, paths)
+            print(f"nbformat.read + extract (information)               {s.cpu:7.3f}s "
+                  f"{s.wall:7.3f}s  ({s.cpu / b_cold.cpu:.1f}x cold)")
+        t_floor, t_cold, t_warm, t_one = (b.get(a.clock) for b in (b_floor, b_cold, b_warm,
+                                                                    b_one))
         goals = [
-            (f"cold / floor = {t_cold / t_floor:.2f} (goal <= {GOAL_COLD})",
+            (f"cold / floor = {t_cold / t_floor:.2f} (goal <= {GOAL_COLD}, {a.clock})",
              t_cold <= GOAL_COLD * t_floor),
-            (f"warm = {t_warm:.3f} s (goal <= {GOAL_WARM} s)", t_warm <= GOAL_WARM),
-            (f"one changed = {t_one:.3f} s (goal <= {GOAL_ONE} s)", t_one <= GOAL_ONE),
+            (f"warm = {t_warm:.3f} s (goal <= {GOAL_WARM} s, {a.clock})", t_warm <= GOAL_WARM),
+            (f"one changed = {t_one:.3f} s (goal <= {GOAL_ONE} s, {a.clock})",
+             t_one <= GOAL_ONE),
         ]
         for text, ok in goals:
             print(f"  {'MET    ' if ok else 'NOT MET'} {text}")

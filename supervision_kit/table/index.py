@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import KitError
 from ..core.prompts import is_answered
 from ..core.store import JOURNAL_SUFFIX, check_id, store_root
+from ..core.workbook import ANNOTATIONS as _ANNOTATIONS
 from ..core.workbook import META, meaning, open_record
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ COLUMNS = ["case", "date", "template", "version", "worker", "supervisor", "workb
 Key = tuple[int | None, ...]
 Desc = tuple[Any, Any, Any, Any, Any]  # a row's prompt: (id, section, kind, role, meaning JSON)
 Entry = dict[str, Any]  # one workbook: {"book", "prompts", "values", "context"} or {"error"}
+ANNOTATIONS = frozenset(_ANNOTATIONS)  # the prompt keys that say what an answer means
 
 
 def load_store(
@@ -239,23 +241,26 @@ def _extract(path: str, link: bool, intern: dict[Desc, Desc]) -> Entry:
             raise KitError(f"{path}: is a symbolic link; skipped")
         rec = open_record(path)
         meta = rec.nb["metadata"][META]
-        book = (*map(rec.info.get, INFO_KEYS), rec.template.get("kind", "worksheet"),
+        info = rec.info
+        book = (*map(info.get, INFO_KEYS), meta["prompt_set"].get("kind", "worksheet"),
                 bool(meta.get("finalized")))
+        prompts = rec.prompts
         descs: list[Desc] = []
         values: list[Any] = []
         context: dict[int, Any] = {}
         for pid, v in rec.answers.items():
             if not is_answered(v):
                 continue
-            p = rec.prompts.get(pid)
-            if p is not None:
-                m = meaning(p)
-                d = (pid, p["section"], p.get("kind"), p.get("role", "worker"),
-                     json.dumps(m, sort_keys=True) if m else None)
-                if isinstance(p.get("context"), dict):
-                    context[len(values)] = p["context"]
+            p = prompts.get(pid)
+            if p is None:
+                d: Desc = (pid, None, None, None, None)
             else:
-                d = (pid, None, None, None, None)
+                # most prompts carry no annotation: no empty meaning to build for them
+                m = None if ANNOTATIONS.isdisjoint(p) else meaning(p)
+                d = (pid, p["section"], p.get("kind"), p.get("role", "worker"),
+                     _as_json(m) if m else None)
+                if "context" in p and isinstance(p["context"], dict):
+                    context[len(values)] = p["context"]
             descs.append(intern.setdefault(d, d))  # one shared tuple per prompt
             values.append(v)
     except KitError as exc:
@@ -263,6 +268,14 @@ def _extract(path: str, link: bool, intern: dict[Desc, Desc]) -> Entry:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:  # malformed metadata
         return {"error": f"{path}: unexpected workbook structure: {exc!r}"}
     return {"book": book, "prompts": descs, "values": values, "context": context}
+
+
+def _as_json(m: dict[str, Any]) -> str:
+    """A prompt's meaning as canonical JSON text (sorted keys), the form it is kept in."""
+    codec = _codec()
+    if codec is None:
+        return json.dumps(m, sort_keys=True, separators=(",", ":"))
+    return codec[3](m).decode()
 
 
 # ---------------------------------------------------------------- the columns
@@ -402,8 +415,9 @@ def _starts(counts: list[int]) -> list[int]:
 
 
 @functools.cache
-def _codec() -> tuple[Any, Any, type[Exception]] | None:
-    """(decoder, encoder, decode error) for the index file, or None without msgspec.
+def _codec() -> tuple[Any, Any, type[Exception], Any] | None:
+    """(decoder, encoder, decode error, canonical JSON encoder) for the index file, or None
+    without msgspec.
 
     The decoder checks the whole layout's types in C while it decodes (anything else is a
     ValidationError): MessagePack is data only, msgspec never calls back into Python for
@@ -433,7 +447,8 @@ def _codec() -> tuple[Any, Any, type[Exception]] | None:
         ("values", list[Any]),
         ("context", list[tuple[count, Any]]),
     ], **strict)
-    return (msgspec.msgpack.Decoder(layout), msgspec.msgpack.Encoder(), msgspec.MsgspecError)
+    return (msgspec.msgpack.Decoder(layout), msgspec.msgpack.Encoder(), msgspec.MsgspecError,
+            msgspec.json.Encoder(order="sorted").encode)
 
 
 def _read_index(path: Path) -> dict[str, Any] | None:
@@ -463,7 +478,7 @@ def _read_index(path: Path) -> dict[str, Any] | None:
         return None
     finally:
         os.close(fd)
-    decoder, _encoder, error = codec
+    decoder, _encoder, error, _json = codec
     try:
         return _valid(decoder.decode(b"".join(chunks)))
     except (error, ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError,
