@@ -473,23 +473,25 @@ def _read_index(path: Path) -> dict[str, Any] | None:
     codec = _codec()
     if codec is None:
         return None  # msgspec missing: read without the cache
-    flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-             | getattr(os, "O_CLOEXEC", 0))
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
+        if not nofollow and path.is_symlink():
+            return None
         fd = os.open(path, flags)
     except OSError:
         return None  # missing, a symlink (ELOOP), unreadable
     try:
         st = os.fstat(fd)
-        if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid()
-                or st.st_size > MAX_INDEX):
+        if not stat.S_ISREG(st.st_mode) or not _ours(st) or st.st_size > MAX_INDEX:
             return None  # not a plain file of ours (it is replaced at the next change)
-        chunks, total = [], 0
-        while chunk := os.read(fd, 1 << 24):
+        chunks, total, want = [], 0, st.st_size + 1  # one read, and one to see the end
+        while chunk := os.read(fd, want):
             total += len(chunk)
             if total > MAX_INDEX:
                 return None  # grew while we read
             chunks.append(chunk)
+            want = 1 << 20
     except OSError:
         return None
     finally:
@@ -570,6 +572,12 @@ def _write_index(path: Path, data: dict[str, Any]) -> None:
     _tidy(path)
 
 
+def _ours(st: os.stat_result) -> bool:
+    """Owned by the current user (where the platform has owners)."""
+    uid = getattr(os, "getuid", None)
+    return uid is None or st.st_uid == uid()
+
+
 def _tidy(path: Path) -> None:
     """Remove the pickle index of older versions and temp files of killed writers (ours,
     regular, and old enough that no writer is still busy with them)."""
@@ -582,7 +590,7 @@ def _tidy(path: Path) -> None:
                 continue
             with contextlib.suppress(OSError):
                 st = e.stat(follow_symlinks=False)
-                if (stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid()
+                if (stat.S_ISREG(st.st_mode) and _ours(st)
                         and (not stale or st.st_mtime < now - STALE_TMP_S)):
                     os.unlink(e.path)
 
