@@ -202,8 +202,20 @@ def test_outcomes_and_actions(case_df):
     assert done.loc["Send the drop-in timetable", "status"] == "Done"
     assert done.loc["Ask the day centre about a buddy", "status"] == "Partly done"
     assert done.loc["Ask the day centre about a buddy", "reviewed"].day == 9
+    assert done.loc["Send the drop-in timetable", "owner"] == "Worker"
+    assert str(done.loc["Send the drop-in timetable", "due"]) == "2026-01-19"
+    assert done.loc["Send the drop-in timetable", "agreed"].strftime("%Y-%m-%d") == "2026-01-12"
+    assert done.loc["Send the drop-in timetable", "reviewed"].strftime("%m-%d") == "02-09"
+    assert set(a["kind"]) == {"actions"} and len(a) == 2
     summary = P.goal_summary(case_df, "demo-01")
     assert list(summary["latest_score"]) == [1, 1]
+    assert list(summary["goal"]) == ["Gets to the drop-in on her own twice a week",
+                                     "Opens post with a support worker every Friday"]
+    assert list(summary["weight"]) == [2.0, 1.0]  # a missing weight counts as 1
+    assert [d.strftime("%m-%d") for d in summary["set"]] == ["01-12", "01-12"]
+    assert [d.strftime("%m-%d") for d in summary["scored"]] == ["03-09", "03-09"]
+    assert list(summary.columns) == ["set", "goal", "expected", "target_date", "weight",
+                                     "latest_score", "scored"]
 
 
 def test_worker_sessions_feed_frequency(case_df):
