@@ -13,18 +13,19 @@ from nbclient import NotebookClient
 from nbformat.sign import NotebookNotary
 
 from supervision_kit import workshop as ws
-from supervision_kit.kernel import panels
-from supervision_kit.workshop import batch, public
 from supervision_kit.core.errors import ConflictError, InputError, WorkbookError
 from supervision_kit.core.prompts import templates_dir
 from supervision_kit.core.store import journal_path
 from supervision_kit.core.workbook import (
+    ANSWER_MIME,
     META,
     load_notebook,
     notebook_answers,
     prompt_index,
     read_answers,
 )
+from supervision_kit.kernel import panels
+from supervision_kit.workshop import batch, public
 from tests.helpers import run_cli, source
 
 pytestmark = pytest.mark.timeout(180)
@@ -272,7 +273,11 @@ def test_public_host_refuses_non_workshop_workbooks(tmp_path, make_workbook, mon
     open_workbook(session.name, show=False).close()  # fine on a private machine
     monkeypatch.setenv("BINDER_REPO_URL", "https://github.com/example/training")
     with pytest.raises(WorkbookError, match="public training server"):
-        open_workbook(session.name)
+        open_workbook(session.name, show=False)
+    capsys.readouterr()
+    refused = open_workbook(session.name)  # in a workbook: one message, and a quiet stand-in
+    assert "public training server" in capsys.readouterr().out
+    assert refused.ask("anything") is None and refused.finish_panel() is None
     monkeypatch.chdir(tmp_path / "ws")
     wb = open_workbook("P01-workshop.ipynb")
     wb.close()
@@ -293,8 +298,12 @@ def test_banner_and_refusal_in_a_real_kernel(tmp_path, make_workbook, monkeypatc
     assert not [o for o in outs if o.output_type == "error"]
     assert any(public.BANNER in o.get("data", {}).get("text/plain", "") for o in outs)
     outs = run(make_workbook(case="demo-02"))
-    errors = [o for o in outs if o.output_type == "error"]
-    assert errors and "public training server" in errors[0]["evalue"]
+    assert not [o for o in outs if o.output_type == "error"]  # no traceback, no NameError
+    shown = [o for o in outs if o.output_type in ("display_data", "stream")
+             and "sk-quiet" not in str(o.get("data", {}).get("text/html", ""))
+             and "sk-workbook" not in str(o.get("data", {}).get("text/html", ""))]
+    assert len(shown) == 1, shown  # ONE clear message; every later cell stays quiet
+    assert "public training server" in shown[0]["data"]["text/plain"]
 
 
 # ---------------------------------------------------------------- download + resume
@@ -372,7 +381,8 @@ def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
     nb["metadata"][META]["workbook"]["case_id"] = "P01"
     cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt"))
     pid = cell["metadata"][META]["prompt"]
-    cell["outputs"][0]["data"]["application/vnd.supervision-kit.answer+json"]["value"] = 99
+    mirror = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
+    mirror["data"][ANSWER_MIME]["value"] = 99
     with pytest.raises(InputError, match=pid):
         panels.restore(wb, json.dumps(nb).encode(), "edited.ipynb")
     assert wb.answers() == {}
@@ -392,10 +402,10 @@ def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_bind
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
     wb.download_panel()
     panel = shown[0]
-    button, link = panel.children[0].children
-    upload, message = panel.children[2], panel.children[3]
-    button.click()
-    m = re.search(r"href='data:application/x-ipynb\+json;base64,([^']+)'", link.value)
+    link, upload, message = panel.children[0], panel.children[2], panel.children[3]
+    # ONE click: the link is the download itself (an <a download>), made before any click
+    m = re.search(r"<a class='sk-download' download='P01-workshop-[^']+\.ipynb' "
+                  r"href='data:application/x-ipynb\+json;base64,([^']+)'", link.value)
     data = base64.b64decode(m.group(1))
     ids = prompt_index(json.loads(data))
     assert notebook_answers(json.loads(data))["ws_take_away"]["v"] == "Slow down at the start."
@@ -405,7 +415,7 @@ def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_bind
     wb.values.clear()
     upload.value = ({"name": "mine.ipynb", "type": "", "size": len(data),
                      "last_modified": dt.datetime.now(dt.UTC), "content": memoryview(data)},)
-    assert "Restored 1 answer" in message.value
+    assert "Restored 1 answer from mine.ipynb" in message.value
     assert upload.value == ()
     assert read_answers(wb.path)["answers"] == {"ws_take_away": "Slow down at the start."}
     wb.close()
