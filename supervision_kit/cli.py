@@ -116,6 +116,12 @@ def cmd_demo(a: argparse.Namespace) -> None:
              reset=a.reset)
 
 
+def cmd_open(a: argparse.Namespace) -> None:
+    from .launch.lab import run_lab
+
+    run_lab(a.workbook, root=a.root, port=a.port, browser=not a.no_browser)
+
+
 def cmd_app(a: argparse.Namespace) -> None:
     from .launch.app import run_app
 
@@ -383,6 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("--show-codes", action="store_true", help="show participant codes")
     wm.add_argument("--html", action="store_true", help="also write summary.html")
     wm.add_argument("--out", help="notebook path (default: FOLDER/summary.ipynb)")
+
+    sp = add("open", cmd_open, "open a workbook in JupyterLab, set up for filling it in")
+    workbook_arg(sp)
+    sp.add_argument("--port", type=int, default=8888, help="(default: 8888)")
+    sp.add_argument("--no-browser", action="store_true", help="only print the address")
+    sp.add_argument("--root", help="folder JupyterLab serves (default: the workbook's store)")
 
     sp = add("app", cmd_app, "open a workbook as a simple web page, without code (Voila)")
     workbook_arg(sp)

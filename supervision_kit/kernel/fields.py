@@ -70,7 +70,8 @@ def full() -> W.Layout:
 
 def html_widget(value: str, *classes: str) -> W.HTML:
     """An HTML widget (classes given at creation: each later ``add_class`` is a message)."""
-    return W.HTML(value, layout=SHARED.full, style=SHARED.html, _dom_classes=classes)
+    return W.HTML(value, layout=SHARED.full, style=SHARED.html, _dom_classes=classes,
+                  tooltip="")
 
 
 def _style(cls: type) -> Any:
@@ -194,7 +195,7 @@ class Editor:
 
 
 def _input(cls: type, label: str, **kw: Any) -> Any:
-    return cls(description=label, description_allow_html=False, style=_style(cls),
+    return cls(description=label, description_allow_html=False, style=_style(cls), tooltip="",
                layout=kw.pop("layout", SHARED.full), **kw)
 
 

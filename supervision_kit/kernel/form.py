@@ -67,6 +67,8 @@ class Standing:
         if self.kind == "incomplete":
             n = len(self.missing)
             return f"Incomplete: {n} required answer{'s' if n != 1 else ''} missing"
+        if not self.answered:
+            return "Draft: no answers yet"
         return "Draft: every required answer is given, ready to sign"
 
     def icon(self) -> str:

@@ -26,13 +26,15 @@ CSS = f"""
 {CELL} .jp-Cell-inputWrapper {{ display: none; }}
 {CELL} .jp-OutputPrompt {{ visibility: hidden; }}
 {CELL} + .jp-CodeCell.jp-mod-noOutputs {{ display: none; }}
+.jp-CodeCell:has(.{MARKER}), .jp-CodeCell:has(.sk-quiet) {{ display: none; }}
 .jp-OutputArea-child:has(.sk-prompt) + .jp-OutputArea-child {{ display: none; }}
 .jp-OutputArea-child:has(.{MARKER}), .jp-OutputArea-child:has(.sk-quiet) {{ display: none; }}
 .sk-q-out p {{ margin: 0 0 4px 0; }}
 .sk-q-out .sk-cond {{ color: #4d4d4d; font-style: italic; }}
 .sk-prompt {{ margin: 4px 0 10px 0; gap: 2px; }}
-.sk-prompt > .widget-inline-hbox {{ display: contents; }}
-.sk-prompt > .widget-inline-hbox > .widget-label, .sk-q {{
+.sk-prompt > .widget-inline-hbox, .sk-prompt > .widget-radio {{ display: contents; }}
+.sk-prompt > .widget-inline-hbox > .widget-label, .sk-prompt > .widget-radio > .widget-label,
+.sk-q {{
   order: -2; width: auto !important; max-width: none; height: auto; min-height: 0;
   line-height: 1.4; white-space: normal; text-align: left; overflow: visible;
   font-weight: 600; font-size: var(--jp-content-font-size1, 14px);

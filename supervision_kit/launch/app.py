@@ -23,6 +23,7 @@ import webbrowser
 from pathlib import Path
 
 from ..core.errors import InputError, KitError
+from .lab import hide_globs_arg
 
 CULL_IDLE = 900  # s: idle kernels whose page has closed are shut down after 15 minutes
 CULL_INTERVAL = 60  # s: how often Voila looks for them
@@ -41,6 +42,7 @@ def voila_command(workbook: Path, *, port: int, token: str,
         f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
         "--MappingKernelManager.cull_connected=False",
+        hide_globs_arg(),
     ]
     return args
 
