@@ -236,7 +236,7 @@ def cmd_workshop(a: argparse.Namespace) -> None:
         if (a.participants is None) == (a.codes is None):
             raise InputError("workshop generate: give either --participants N or --codes FILE")
         res = ws.generate(a.vignette, a.out, participants=a.participants, codes_file=a.codes,
-                          date=a.date, templates=a.templates)
+                          date=a.date, templates=a.templates, public=a.public)
         _out(f"generated {len(res['workbooks'])} workbooks in {res['out']} "
              f"({res['seconds']:.2f} s)\nfacilitator index: {res['index']}\n"
              f"participant start page: {res['start']}")
@@ -379,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     wg.add_argument("--out", required=True, help="folder for the workbooks")
     wg.add_argument("--date", help="workshop date YYYY-MM-DD (default: today)")
     wg.add_argument("--templates", help="your own templates folder (default: the packaged one)")
+    wg.add_argument("--public", action="store_true", default=None,
+                    help="the start page says the server is public (default: only when "
+                         "generated on a public host)")
     wc = wsub.add_parser("collect", help="all answers (workbooks, journals, downloads) as a table")
     wc.add_argument("folder", help="workshop folder (or a folder of downloaded workbooks)")
     wc.add_argument("--format", choices=["csv", "json"], default="csv")

@@ -25,8 +25,8 @@ from supervision_kit.core.workbook import (
     read_answers,
 )
 from supervision_kit.kernel import panels
-from supervision_kit.workshop import batch, public
-from tests.helpers import run_cli, source
+from supervision_kit.workshop import batch, binder, public
+from tests.helpers import external_refs, run_cli, source
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -130,10 +130,52 @@ def test_generate_30_one_render_copied(tmp_path):
     index = res["index"].read_text()
     for i in range(1, 31):
         assert f"[P{i:02d}-workshop.ipynb](P{i:02d}-workshop.ipynb)" in index
-    assert "?urlpath=lab/tree/" in index
+    assert "not inside the repository" in index  # a temp folder: no link, a clear note
+    assert "?urlpath=" not in index
     start = json.loads(res["start"].read_text())
     assert start["metadata"][batch.MARK]["kind"] == "start"
     assert "(P30-workshop.ipynb)" in "".join(source(c) for c in start["cells"])
+
+
+def test_launch_links_come_from_one_setting_and_the_path_in_the_repository(tmp_path,
+                                                                           monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text('[tool.supervision-kit]\nbinder_repo = "org/training"\n')
+    monkeypatch.delenv(binder.ENV_REPO, raising=False)
+    monkeypatch.chdir(tmp_path)  # --out given as an absolute path, from outside the repo
+    res = ws.generate("the-quiet-room", repo / "sub" / "ws", participants=2)
+    index = "".join(source(c) for c in json.loads(res["index"].read_text())["cells"])
+    base = "https://mybinder.org/v2/gh/org/training/main?urlpath=lab/tree/sub/ws/"
+    assert base + "START.ipynb" in index and base + "P02-workshop.ipynb" in index
+    monkeypatch.setenv(binder.ENV_REPO, "fork/copy")
+    monkeypatch.setenv(binder.ENV_REF, "autumn")
+    res = ws.generate("the-quiet-room", repo / "sub" / "ws2", participants=1)
+    assert "https://mybinder.org/v2/gh/fork/copy/autumn?urlpath=lab/tree/sub/ws2/START.ipynb" \
+        in res["index"].read_text()
+    (repo / "pyproject.toml").write_text("[tool.supervision-kit]\n")
+    monkeypatch.delenv(binder.ENV_REPO)
+    res = ws.generate("the-quiet-room", repo / "ws3", participants=1)
+    assert "No Binder repository is set" in res["index"].read_text()
+
+
+def test_start_page_says_public_only_on_a_public_host(tmp_path, no_binder, monkeypatch):
+    def start_text(folder, **kw):
+        res = ws.generate("the-quiet-room", tmp_path / folder, participants=1, **kw)
+        return "".join(source(c) for c in json.loads(res["start"].read_text())["cells"])
+
+    assert "public" not in start_text("local").lower().replace("publicly", "")
+    assert "This server is public" in start_text("forced", public=True)
+    monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
+    assert "This server is public" in start_text("binder")
+
+
+def test_header_shows_the_learning_aims_once(tmp_path):
+    res = ws.generate("the-quiet-room", tmp_path / "ws", participants=1)
+    text = header(load_notebook(res["workbooks"][0]))
+    assert text.lower().count("learning aims") == 1
+    v = ws.load_vignette("the-quiet-room")
+    assert all(aim in text for aim in v.learning_aims)
 
 
 def test_generate_from_codes_file_and_refuse_to_overwrite(tmp_path):
@@ -211,6 +253,9 @@ def test_summary_is_anonymised_unless_codes_are_asked_for(tmp_path, no_binder):
     for t in texts.values():
         assert t.replace(".", "\\.") in text  # markdown-escaped, never raw HTML
     assert "| What stood out for you in the vignette? | 4 of 4 |" in text
+    assert "| First impressions | What stood out" in text  # section titles, not ids
+    assert "## First impressions" in text and "warmup" not in text
+    assert external_refs(html_text) == [] and "<script src" not in html_text  # offline
     pngs = [a["image/png"] for c in nb["cells"] for a in c.get("attachments", {}).values()]
     assert len(pngs) == 2  # the confidence scale and the yes/no choice
     assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pngs)

@@ -74,10 +74,7 @@ def problem(text: str) -> str:
 def _show(fig: Any) -> None:
     from ..progress.charts import png
 
-    b64 = base64.b64encode(png(fig)).decode("ascii")
-    ipd.display({"image/png": b64, "text/html": marked(f"<img src='data:image/png;base64,"
-                 f"{b64}' alt='progress chart' style='max-width:100%'>"),
-                 "text/plain": "progress chart"}, raw=True)
+    ipd.display(ipd.Image(data=png(fig), format="png"))
 
 
 def _html(text: str) -> None:
