@@ -274,8 +274,13 @@ class Workbook:
     def focus_top(self) -> None:
         """Bring the view back to the top after Run All (JupyterLab scrolls to the last cell):
         focus the first control at the top of the workbook (ipywidgets' own focus message)."""
+        if app_mode():
+            return
+        from .look import settled_output
+
+        display(settled_output(), raw=True)
         target = getattr(self, "top_control", None)
-        if target is not None and not app_mode():
+        if target is not None:
             target.focus()
 
     # -- panels (each cell in the templates calls one of these)

@@ -28,7 +28,8 @@ CSS = f"""
 {CELL} + .jp-CodeCell.jp-mod-noOutputs {{ display: none; }}
 .jp-CodeCell:has(.{MARKER}), .jp-CodeCell:has(.sk-quiet) {{ display: none; }}
 .jp-OutputArea-child:has(.sk-prompt) + .jp-OutputArea-child {{ display: none; }}
-.jp-OutputArea-child:has(.{MARKER}), .jp-OutputArea-child:has(.sk-quiet) {{ display: none; }}
+.jp-OutputArea-child:has(.{MARKER}), .jp-OutputArea-child:has(.sk-quiet),
+.jp-OutputArea-child:has(.sk-settled) {{ display: none; }}
 .sk-q-out p {{ margin: 0 0 4px 0; }}
 .sk-q-out .sk-cond {{ color: #4d4d4d; font-style: italic; }}
 .sk-prompt {{ margin: 4px 0 10px 0; gap: 2px; }}
@@ -68,6 +69,7 @@ CSS = f"""
 .sk-ok {{ color: #1d6b2a; }}
 .sk-finish {{ border-top: 1px solid #8c8c8c; padding-top: 8px; margin-top: 8px; gap: 6px; }}
 .sk-finish .widget-label {{ width: auto !important; color: var(--jp-content-font-color0, #000); }}
+.sk-addendum > .widget-textarea {{ flex-direction: column; align-items: stretch; }}
 .sk-save-record {{ display: inline-block; padding: 4px 12px; border-radius: 2px;
   border: 1px solid #0b5394; background: #0b5394; color: #fff !important; font-weight: 600;
   text-decoration: none !important; cursor: pointer; font-size: 13px; line-height: 20px; }}
@@ -96,6 +98,17 @@ def show_stylesheet() -> None:
 
 def stylesheet_shown() -> bool:
     return _shown
+
+
+# Shown by the LAST cell (kernel/form.py ``focus_top``): from then on the workbook's cells are
+# laid out in full instead of estimated (JupyterLab's content-visibility), so a section link or
+# a focused box lands exactly where it should; during Run All the estimate keeps it fast.
+SETTLED_CSS = f"{CELL} {{ content-visibility: visible !important; }}"
+
+
+def settled_output() -> dict[str, object]:
+    return {"text/html": f"<div class='{OUT} sk-settled' hidden></div><style>{SETTLED_CSS}</style>",
+            "text/plain": ""}
 
 
 def quiet_output() -> dict[str, object]:

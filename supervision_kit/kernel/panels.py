@@ -335,8 +335,8 @@ def finish_panel(wb: Workbook) -> W.Widget:
                           style=SHARED.style(_text_style()), layout=W.Layout(width="100%"),
                           rows=3)
     add_btn = button("Add addendum", "plus")
-    addendum_box = W.VBox([add_text, W.HBox([add_role, add_btn])], layout=W.Layout())
-    addendum_box.add_class("sk-prompt")
+    addendum_box = W.VBox([add_text, W.HBox([add_role, add_btn])], layout=W.Layout(),
+                          _dom_classes=("sk-addendum",))
     save_app = button("Save the complete record", "floppy-o", "primary")
     file_line = html_widget("", "sk-file")
 

@@ -23,7 +23,7 @@ import webbrowser
 from pathlib import Path
 
 from ..core.errors import InputError, KitError
-from .lab import hide_globs_arg
+from .lab import hide_globs_arg, with_base_data
 
 CULL_IDLE = 900  # s: idle kernels whose page has closed are shut down after 15 minutes
 CULL_INTERVAL = 60  # s: how often Voila looks for them
@@ -65,7 +65,7 @@ def run_app(workbook: str | os.PathLike[str], *, port: int = 8866, browser: bool
     if threading.current_thread() is threading.main_thread():  # SIGTERM also stops Voila
         signal.signal(signal.SIGTERM, _terminated)
     proc = subprocess.Popen(voila_command(path, port=port, token=token, cull_idle=cull_idle),
-                            cwd=path.parent)
+                            cwd=path.parent, env=with_base_data(dict(os.environ)))
     url = app_url(port, token)
     try:
         _wait_ready(proc, port)

@@ -110,9 +110,21 @@ def lab_command(root: Path, prepared: dict[str, Any], *, port: int, token: str,
     return args
 
 
+def with_base_data(env: dict[str, str]) -> dict[str, str]:
+    """In a virtual environment made with ``--system-site-packages`` the base interpreter's
+    packages are importable but Jupyter does not look in its ``share/jupyter`` (JupyterLab's
+    widget extension, Voila's and nbconvert's templates): add it to ``JUPYTER_PATH``."""
+    base = Path(sys.base_prefix) / "share" / "jupyter"
+    if sys.prefix != sys.base_prefix and base.is_dir():
+        paths = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+        if str(base) not in paths:
+            env["JUPYTER_PATH"] = os.pathsep.join([*paths, str(base)])
+    return env
+
+
 def lab_env(prepared: dict[str, Any]) -> dict[str, str]:
     """The environment: our page_config.json is found first on Jupyter's config path."""
-    env = dict(os.environ)
+    env = with_base_data(dict(os.environ))
     extra = env.get("JUPYTER_CONFIG_PATH", "")
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(prepared["config"]), extra) if p)
     return env
