@@ -1,16 +1,25 @@
 """Write the template notebooks in templates/ (run after changing their shared skeleton).
 
+    python scripts/make_templates.py
+
 Each template is the same skeleton: header, papermill parameters, setup, prompt placeholder,
-closing notes. Prompt content lives in templates/prompts/<name>.yaml, not here.
+closing notes and the finishing panel. Prompt content lives in templates/prompts/<name>.yaml,
+not here. The parameters cell ships the workbook's stylesheet as its output (kernel/look.py):
+the workbook's first output, so it reads like a form as soon as it opens (tests check it
+matches the package's).
 """
 
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from supervision_kit.kernel.look import quiet_output, stylesheet_output  # noqa: E402
 
 START = (
     "> **▶ To start, choose _Run ▸ Run All Cells_** in the menu bar (in app mode this happens "
     "for you). The questions then appear as boxes and buttons. **Every answer is saved "
-    "automatically as you type** — you do not need to press Save."
+    "automatically as you type** (into a journal beside this file)."
 )
 HEADERS = {
     "session": "# Supervision session\n\n**Cases** $cases · **Date** $session_date · "
@@ -50,10 +59,12 @@ HEADERS = {
 }
 CLOSING = (
     "## When you have finished\n\n"
-    "Read the record through together. Your answers are already saved. To make this notebook "
-    "file a complete record on its own, close it (File ▸ Close and Shut Down Notebook) and "
-    "run `supervision-kit finalize <this file>`; to sign it off, run "
-    "`supervision-kit sign <this file> --role worker|supervisor --name NAME`."
+    "Read the record through together. Your answers are already saved as you type. Below: "
+    "**Check what is missing**, then each of you checks your name and presses **Sign**; "
+    "once both have signed, the record is locked. **Save the complete record** puts every "
+    "answer into this notebook file.\n\n"
+    "_The same from a terminal:_ `supervision-kit sign <this file> --role worker|supervisor "
+    "--name NAME`, and after closing the notebook `supervision-kit finalize <this file>`."
 )
 CLOSING_WORKSHOP = (
     "## Before you leave\n\n"
@@ -62,6 +73,8 @@ CLOSING_WORKSHOP = (
     "upload it again later to carry on."
 )
 PARAMS = """# Parameters (papermill fills these in when the workbook is generated)
+from supervision_kit.kernel.look import show_stylesheet  # the workbook's look
+
 worker = ""
 supervisor = ""
 case_id = ""
@@ -70,32 +83,34 @@ focus = ""
 template = "{name}"
 template_version = ""
 workbook_file = ""
+show_stylesheet()
 """
 SETUP = ("# Loads your saved answers (runs when you choose Run All)\n"
          "from supervision_kit.kernel import open_workbook\n\nwb = open_workbook(workbook_file)")
 # The review panel (placements): submit / return, comments, evidence tags, review state.
 REVIEW = ("# Review: hand in, comments and evidence tags\n"
           "from supervision_kit.kernel.review import review_panel\n\nreview_panel(wb)")
+FINISH = "# Check, sign and save\nwb.finish_panel()"
 # Extra hidden code cells per template: (tag, code, position "top" after setup / "end").
 EXTRA_CODE = {
     "session": [("progress_strip", "# Progress so far\nwb.progress_strip()", "top"),
-                ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
-    "process_recording": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
-    "ethics": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+                ("signoff", FINISH, "end")],
+    "process_recording": [("signoff", FINISH, "end")],
+    "ethics": [("signoff", FINISH, "end")],
     "progress": [("progress_review", "# Progress charts\nwb.progress_review()", "top"),
-                 ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+                 ("signoff", FINISH, "end")],
     "workshop": [("download", "# Download my workbook\nwb.download_panel()", "end")],
-    "agreement": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
-    "critical_incident": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
-    "learning_agreement": [("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+    "agreement": [("signoff", FINISH, "end")],
+    "critical_incident": [("signoff", FINISH, "end")],
+    "learning_agreement": [("signoff", FINISH, "end")],
     "placement_supervision": [("review", REVIEW, "end"),
-                              ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+                              ("signoff", FINISH, "end")],
     "observation": [("review", REVIEW, "end"),
-                    ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+                    ("signoff", FINISH, "end")],
     "midpoint_evaluation": [("review", REVIEW, "end"),
-                            ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+                            ("signoff", FINISH, "end")],
     "final_evaluation": [("review", REVIEW, "end"),
-                         ("signoff", "# Sign-off\nwb.signoff_panel()", "end")],
+                         ("signoff", FINISH, "end")],
 }
 EXTRA_CODE["process_recording"].insert(0, ("review", REVIEW, "end"))
 
@@ -104,15 +119,16 @@ def md(text, tag):
     return {"cell_type": "markdown", "metadata": {"tags": [tag]}, "source": text}
 
 
-def code(src, tag):
+def code(src, tag, outputs=None):
+    """A hidden code cell; until it first runs it shows nothing (a quiet marker output)."""
     return {"cell_type": "code", "execution_count": None,
             "metadata": {"tags": [tag], "jupyter": {"source_hidden": True}},
-            "outputs": [], "source": src}
+            "outputs": [quiet_output()] if outputs is None else list(outputs), "source": src}
 
 
 def notebook(name):
     cells = [md(HEADERS[name] + "\n\n" + START, "header"),
-             code(PARAMS.format(name=name), "parameters"),
+             code(PARAMS.format(name=name), "parameters", [stylesheet_output()]),
              code(SETUP, "setup")]
     extra = EXTRA_CODE.get(name, [])
     cells += [code(src, tag) for tag, src, where in extra if where == "top"]

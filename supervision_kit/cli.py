@@ -127,6 +127,12 @@ def cmd_demo(a: argparse.Namespace) -> None:
              reset=a.reset)
 
 
+def cmd_open(a: argparse.Namespace) -> None:
+    from .launch.lab import run_lab
+
+    run_lab(a.workbook, root=a.root, port=a.port, browser=not a.no_browser)
+
+
 def cmd_app(a: argparse.Namespace) -> None:
     from .launch.app import run_app
 
@@ -242,7 +248,7 @@ def cmd_workshop(a: argparse.Namespace) -> None:
         if (a.participants is None) == (a.codes is None):
             raise InputError("workshop generate: give either --participants N or --codes FILE")
         res = ws.generate(a.vignette, a.out, participants=a.participants, codes_file=a.codes,
-                          date=a.date, templates=a.templates)
+                          date=a.date, templates=a.templates, public=a.public)
         _out(f"generated {len(res['workbooks'])} workbooks in {res['out']} "
              f"({res['seconds']:.2f} s)\nfacilitator index: {res['index']}\n"
              f"participant start page: {res['start']}")
@@ -648,6 +654,9 @@ def build_parser() -> argparse.ArgumentParser:
     wg.add_argument("--out", required=True, help="folder for the workbooks")
     wg.add_argument("--date", help="workshop date YYYY-MM-DD (default: today)")
     wg.add_argument("--templates", help="your own templates folder (default: the packaged one)")
+    wg.add_argument("--public", action="store_true", default=None,
+                    help="the start page says the server is public (default: only when "
+                         "generated on a public host)")
     wc = wsub.add_parser("collect", help="all answers (workbooks, journals, downloads) as a table")
     wc.add_argument("folder", help="workshop folder (or a folder of downloaded workbooks)")
     wc.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -658,6 +667,12 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("--show-codes", action="store_true", help="show participant codes")
     wm.add_argument("--html", action="store_true", help="also write summary.html")
     wm.add_argument("--out", help="notebook path (default: FOLDER/summary.ipynb)")
+
+    sp = add("open", cmd_open, "open a workbook in JupyterLab, set up for filling it in")
+    workbook_arg(sp)
+    sp.add_argument("--port", type=int, default=8888, help="(default: 8888)")
+    sp.add_argument("--no-browser", action="store_true", help="only print the address")
+    sp.add_argument("--root", help="folder JupyterLab serves (default: the workbook's store)")
 
     sp = add("app", cmd_app, "open a workbook as a simple web page, without code (Voila)")
     workbook_arg(sp)

@@ -2,6 +2,7 @@
 executable postBuild that creates the workshop start page the launch link opens, and the
 Dockerfile repo2docker would build (``--no-build``: no Docker daemon needed)."""
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from supervision_kit.launch.lab import HIDE_GLOBS, user_settings
+from supervision_kit.workshop import binder
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.timeout(180)
@@ -56,9 +59,11 @@ def test_postbuild_is_executable_valid_bash_and_creates_the_start_page(tmp_path)
     assert post.read_text().startswith("#!/usr/bin/env bash")
     assert subprocess.run(["bash", "-n", str(post)], capture_output=True).returncode == 0
     assert START in post.read_text()
+    assert START == binder.START_PATH
     # run it as Binder does (from the repository root), here in an empty folder
+    prefix = tmp_path / "prefix"  # where the image's Jupyter settings go (not this machine's)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "WORKSHOP_PARTICIPANTS": "3"}
+           "WORKSHOP_PARTICIPANTS": "3", "JUPYTER_PREFIX_FOR_BINDER": str(prefix)}
     if not shutil.which("supervision-kit", path=env["PATH"]):
         pytest.skip("the supervision-kit console script is not installed (pip install -e .)")
     run = subprocess.run([str(post)], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -66,6 +71,13 @@ def test_postbuild_is_executable_valid_bash_and_creates_the_start_page(tmp_path)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / START).is_file()
     assert (tmp_path / "workbooks/workshop/P03-workshop.ipynb").is_file()
+    start = (tmp_path / START).read_text()
+    assert "This server is public" in start  # a Binder server is public
+    server = json.loads((prefix / "etc/jupyter/jupyter_server_config.d/supervision-kit.json")
+                        .read_text())
+    assert server["ContentsManager"]["hide_globs"] == HIDE_GLOBS
+    lab_settings = json.loads((prefix / "share/jupyter/lab/settings/overrides.json").read_text())
+    assert lab_settings == user_settings()
     again = subprocess.run([str(post)], cwd=tmp_path, env=env, capture_output=True, text=True,
                            timeout=120)
     assert again.returncode == 0 and "leaving it unchanged" in again.stdout
@@ -111,3 +123,20 @@ def test_pins_resolve_for_python_311(tmp_path):
         pytest.skip("package index unreachable")  # CI reaches the index: there it fails
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Would install" in run.stdout
+
+
+def test_binder_config_files_match_the_launchers():
+    """binder/ holds the same Jupyter settings the launchers pass (launch/lab.py)."""
+    server = json.loads((BINDER / "jupyter_server_config.json").read_text())
+    assert server == {"ContentsManager": {"hide_globs": HIDE_GLOBS}}
+    assert json.loads((BINDER / "overrides.json").read_text()) == user_settings()
+
+
+def test_readme_badge_comes_from_the_one_setting():
+    """The README's badge is ``binder.badge_markdown()`` of [tool.supervision-kit] binder_repo
+    (python scripts/binder_badge.py rewrites it after the setting changes)."""
+    setting = binder.binder_repo(ROOT, environ={})
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["supervision-kit"]
+    assert setting.repo == table["binder_repo"] and "ORG/REPO" not in setting.repo
+    assert binder.badge_markdown(setting) in (ROOT / "README.md").read_text()
+    assert "ORG/REPO" not in (ROOT / "README.md").read_text()

@@ -145,7 +145,7 @@ class K:  # the kernel panels, imported late (ipywidgets)
     def progress_strip(wb):
         from supervision_kit.kernel.panels import progress_strip
 
-        progress_strip(wb)
+        return progress_strip(wb)
 
     @staticmethod
     def progress_review(wb):
@@ -161,15 +161,20 @@ def _wb(path, **info):
 
 
 def test_progress_strip_only_with_history(make_workbook, shown):
+    from supervision_kit.kernel import panels
+
     first = make_workbook(case="demo-01", date="2026-01-12")
-    K.progress_strip(_wb(first))
+    assert K.progress_strip(_wb(first)) is None
     assert shown["figs"] == [] and "No earlier sessions" in shown["html"][0]
     fill(first, SESSIONS[0][1])
     later = make_workbook(case="demo-01", date="2026-02-09")
-    K.progress_strip(_wb(later))
-    assert "1 earlier session since 12 Jan 2026" in shown["html"][-1]
-    (fig,) = shown["figs"]
+    strip = K.progress_strip(_wb(later))  # a line and a button: the chart is drawn on request
+    line, button, chart = strip.children
+    assert "1 earlier session since 12 Jan 2026" in line.value and chart.children == ()
+    fig = panels.strip_figure(_wb(later))
     assert list(_line(fig, "session-rating").get_ydata()) == [5]
+    button.click()
+    assert type(chart.children[0]).__name__ == "Image" and button.layout.display == "none"
 
 
 def test_progress_review_shows_every_chart_and_tables(make_workbook, store, shown):

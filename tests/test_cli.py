@@ -1,6 +1,7 @@
 """The real console command: round trips, and bad input as one clean line."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -27,10 +28,14 @@ def test_store_from_environment(tmp_path):
 
 
 def test_python_dash_m_and_console_script_agree():
+    import os
     import shutil
     import subprocess
+    import sys
 
-    exe = shutil.which("supervision-kit")
+    # the console script installed beside this interpreter (a venv need not be on PATH)
+    exe = shutil.which("supervision-kit",
+                       path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     assert exe, "console script not installed"
     a = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     code, out, _ = run_cli("--help")

@@ -11,7 +11,7 @@ from supervision_kit.core.errors import InputError
 from supervision_kit.export.html import export
 from supervision_kit.record import fill
 from supervision_kit.signoff import sign
-from tests.helpers import run_cli
+from tests.helpers import external_refs, run_cli
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -68,6 +68,9 @@ def test_html_export_is_inert_and_complete(kinds_workbook, tmp_path):
     assert "Verified" in text
     csp = [a for t, a in page.tags if t == "meta" and a.get("http-equiv")]
     assert csp and "default-src 'none'" in csp[0]["content"]
+    assert "Describe what happened" in text and "Exchanges" in text  # each question shown
+    assert external_refs(out.read_text(encoding="utf-8")) == []  # self-contained, offline
+    assert not any(t == "script" and a.get("src") for t, a in page.tags)
 
 
 def test_export_shows_failed_verification_and_redacts(kinds_workbook, tmp_path):

@@ -40,11 +40,27 @@ def test_code_is_hidden_and_notebook_trusted(make_workbook):
     assert NotebookNotary().check_signature(nbformat.read(path, as_version=4))
 
 
-def test_one_cell_pair_per_prompt(kinds_workbook):
+def test_one_cell_per_prompt_showing_its_question(kinds_workbook):
     nb = load_notebook(kinds_workbook)
-    asks = [source(c) for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt")]
-    assert asks == [f'# answer box\nwb.ask("{pid}")' for pid in prompt_index(nb)]
+    asks = [c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt")]
+    assert [source(c) for c in asks] == [f'wb.ask("{pid}")' for pid in prompt_index(nb)]
+    assert all(c["metadata"][META]["question"] for c in asks)
+    # no markdown cell per prompt: only section headings (and the closing notes) are markdown
+    md = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert not any(m.startswith("**") for m in md)
+    # before it runs, each prompt cell shows its question (escaped), not code
+    first = asks[0]["outputs"][0]
+    assert first["metadata"][META]["question"] == "story"
+    assert "Describe what happened" in "".join(first["data"]["text/markdown"])
     assert "only_b" not in prompt_index(nb)  # section excluded by its `when`
+
+
+def test_long_workbooks_start_with_section_links(make_workbook):
+    nb = load_notebook(make_workbook())
+    links = next(source(c) for c in nb["cells"] if source(c).startswith("**Sections:**"))
+    assert '<a href="#Check-in-and-agenda">Check-in and agenda</a>' in links
+    headings = [source(c).split("\n")[0] for c in nb["cells"] if source(c).startswith("## ")]
+    assert "## Check-in and agenda" in headings
 
 
 def test_template_parameter_selects_sections(store):

@@ -10,7 +10,7 @@ from supervision_kit.core.markers import kernel_marker
 from supervision_kit.core.workbook import ANSWER_MIME, read_answers
 from supervision_kit.progress.report import make_progress, summary
 from supervision_kit.record import fill
-from tests.helpers import run_cli
+from tests.helpers import external_refs, run_cli
 from tests.test_progress import build_case
 
 pytestmark = pytest.mark.timeout(240)
@@ -43,6 +43,7 @@ def test_progress_workbook_executes_with_all_charts(make_workbook, store):
     text = report.read_text()
     assert text.count("data:image/png;base64") >= 7
     assert "wb.progress_review()" not in text  # inputs are left out
+    assert external_refs(text) == [] and "<script src" not in text  # opens offline
     assert stat.S_IMODE(report.stat().st_mode) == 0o600
 
     # re-running the same day refreshes the charts and keeps the review's answers

@@ -114,3 +114,18 @@ def test_driscoll_parameter_swaps_the_reflective_cycle(make_workbook):
         date="2026-01-02", params={"reflective_model": "driscoll"})))
     assert "refl_description" in gibbs and "refl_what" not in gibbs
     assert "refl_what" in driscoll and "refl_description" not in driscoll
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_template_ships_the_current_stylesheet_as_its_first_output(name):
+    """The parameters cell's output is the workbook's look (scripts/make_templates.py)."""
+    from supervision_kit.core.prompts import templates_dir
+    from supervision_kit.kernel.look import stylesheet_output
+
+    nb = json.loads((templates_dir() / f"{name}.ipynb").read_text(encoding="utf-8"))
+    first = next(c for c in nb["cells"] if c.get("outputs"))
+    assert "parameters" in first["metadata"]["tags"]
+    html = first["outputs"][0]["data"]["text/html"]
+    assert "".join(html) == stylesheet_output()["data"]["text/html"], \
+        "run scripts/make_templates.py"
+    assert "show_stylesheet()" in "".join(first["source"])

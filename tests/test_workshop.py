@@ -17,6 +17,7 @@ from supervision_kit.core.errors import ConflictError, InputError, WorkbookError
 from supervision_kit.core.prompts import templates_dir
 from supervision_kit.core.store import journal_path
 from supervision_kit.core.workbook import (
+    ANSWER_MIME,
     META,
     load_notebook,
     notebook_answers,
@@ -24,8 +25,8 @@ from supervision_kit.core.workbook import (
     read_answers,
 )
 from supervision_kit.kernel import panels
-from supervision_kit.workshop import batch, public
-from tests.helpers import run_cli, source
+from supervision_kit.workshop import batch, binder, public
+from tests.helpers import external_refs, run_cli, source
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -137,10 +138,52 @@ def test_generate_30_one_render_copied(tmp_path):
     index = res["index"].read_text()
     for i in range(1, 31):
         assert f"[P{i:02d}-workshop.ipynb](P{i:02d}-workshop.ipynb)" in index
-    assert "?urlpath=lab/tree/" in index
+    assert "not inside the repository" in index  # a temp folder: no link, a clear note
+    assert "?urlpath=" not in index
     start = json.loads(res["start"].read_text())
     assert start["metadata"][batch.MARK]["kind"] == "start"
     assert "(P30-workshop.ipynb)" in "".join(source(c) for c in start["cells"])
+
+
+def test_launch_links_come_from_one_setting_and_the_path_in_the_repository(tmp_path,
+                                                                           monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text('[tool.supervision-kit]\nbinder_repo = "org/training"\n')
+    monkeypatch.delenv(binder.ENV_REPO, raising=False)
+    monkeypatch.chdir(tmp_path)  # --out given as an absolute path, from outside the repo
+    res = ws.generate("the-quiet-room", repo / "sub" / "ws", participants=2)
+    index = "".join(source(c) for c in json.loads(res["index"].read_text())["cells"])
+    base = "https://mybinder.org/v2/gh/org/training/main?urlpath=lab/tree/sub/ws/"
+    assert base + "START.ipynb" in index and base + "P02-workshop.ipynb" in index
+    monkeypatch.setenv(binder.ENV_REPO, "fork/copy")
+    monkeypatch.setenv(binder.ENV_REF, "autumn")
+    res = ws.generate("the-quiet-room", repo / "sub" / "ws2", participants=1)
+    assert "https://mybinder.org/v2/gh/fork/copy/autumn?urlpath=lab/tree/sub/ws2/START.ipynb" \
+        in res["index"].read_text()
+    (repo / "pyproject.toml").write_text("[tool.supervision-kit]\n")
+    monkeypatch.delenv(binder.ENV_REPO)
+    res = ws.generate("the-quiet-room", repo / "ws3", participants=1)
+    assert "No Binder repository is set" in res["index"].read_text()
+
+
+def test_start_page_says_public_only_on_a_public_host(tmp_path, no_binder, monkeypatch):
+    def start_text(folder, **kw):
+        res = ws.generate("the-quiet-room", tmp_path / folder, participants=1, **kw)
+        return "".join(source(c) for c in json.loads(res["start"].read_text())["cells"])
+
+    assert "public" not in start_text("local").lower().replace("publicly", "")
+    assert "This server is public" in start_text("forced", public=True)
+    monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
+    assert "This server is public" in start_text("binder")
+
+
+def test_header_shows_the_learning_aims_once(tmp_path):
+    res = ws.generate("the-quiet-room", tmp_path / "ws", participants=1)
+    text = header(load_notebook(res["workbooks"][0]))
+    assert text.lower().count("learning aims") == 1
+    v = ws.load_vignette("the-quiet-room")
+    assert all(aim in text for aim in v.learning_aims)
 
 
 def test_generate_from_codes_file_and_refuse_to_overwrite(tmp_path):
@@ -218,6 +261,9 @@ def test_summary_is_anonymised_unless_codes_are_asked_for(tmp_path, no_binder):
     for t in texts.values():
         assert t.replace(".", "\\.") in text  # markdown-escaped, never raw HTML
     assert "| What stood out for you in the vignette? | 4 of 4 |" in text
+    assert "| First impressions | What stood out" in text  # section titles, not ids
+    assert "## First impressions" in text and "warmup" not in text
+    assert external_refs(html_text) == [] and "<script src" not in html_text  # offline
     pngs = [a["image/png"] for c in nb["cells"] for a in c.get("attachments", {}).values()]
     assert len(pngs) == 2  # the confidence scale and the yes/no choice
     assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pngs)
@@ -280,7 +326,11 @@ def test_public_host_refuses_non_workshop_workbooks(tmp_path, make_workbook, mon
     open_workbook(session.name, show=False).close()  # fine on a private machine
     monkeypatch.setenv("BINDER_REPO_URL", "https://github.com/example/training")
     with pytest.raises(WorkbookError, match="public training server"):
-        open_workbook(session.name)
+        open_workbook(session.name, show=False)
+    capsys.readouterr()
+    refused = open_workbook(session.name)  # in a workbook: one message, and a quiet stand-in
+    assert "public training server" in capsys.readouterr().out
+    assert refused.ask("anything") is None and refused.finish_panel() is None
     monkeypatch.chdir(tmp_path / "ws")
     wb = open_workbook("P01-workshop.ipynb")
     wb.close()
@@ -301,8 +351,12 @@ def test_banner_and_refusal_in_a_real_kernel(tmp_path, make_workbook, monkeypatc
     assert not [o for o in outs if o.output_type == "error"]
     assert any(public.BANNER in o.get("data", {}).get("text/plain", "") for o in outs)
     outs = run(make_workbook(case="demo-02"))
-    errors = [o for o in outs if o.output_type == "error"]
-    assert errors and "public training server" in errors[0]["evalue"]
+    assert not [o for o in outs if o.output_type == "error"]  # no traceback, no NameError
+    shown = [o for o in outs if o.output_type in ("display_data", "stream")
+             and "sk-quiet" not in str(o.get("data", {}).get("text/html", ""))
+             and "sk-workbook" not in str(o.get("data", {}).get("text/html", ""))]
+    assert len(shown) == 1, shown  # ONE clear message; every later cell stays quiet
+    assert "public training server" in shown[0]["data"]["text/plain"]
 
 
 # ---------------------------------------------------------------- download + resume
@@ -380,7 +434,8 @@ def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
     nb["metadata"][META]["workbook"]["case_id"] = "P01"
     cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt"))
     pid = cell["metadata"][META]["prompt"]
-    cell["outputs"][0]["data"]["application/vnd.supervision-kit.answer+json"]["value"] = 99
+    mirror = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
+    mirror["data"][ANSWER_MIME]["value"] = 99
     with pytest.raises(InputError, match=pid):
         panels.restore(wb, json.dumps(nb).encode(), "edited.ipynb")
     assert wb.answers() == {}
@@ -400,10 +455,10 @@ def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_bind
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
     wb.download_panel()
     panel = shown[0]
-    button, link = panel.children[0].children
-    upload, message = panel.children[2], panel.children[3]
-    button.click()
-    m = re.search(r"href='data:application/x-ipynb\+json;base64,([^']+)'", link.value)
+    link, upload, message = panel.children[0], panel.children[2], panel.children[3]
+    # ONE click: the link is the download itself (an <a download>), made before any click
+    m = re.search(r"<a class='sk-download' download='P01-workshop-[^']+\.ipynb' "
+                  r"href='data:application/x-ipynb\+json;base64,([^']+)'", link.value)
     data = base64.b64decode(m.group(1))
     ids = prompt_index(json.loads(data))
     assert notebook_answers(json.loads(data))["ws_take_away"]["v"] == "Slow down at the start."
@@ -413,7 +468,7 @@ def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_bind
     wb.values.clear()
     upload.value = ({"name": "mine.ipynb", "type": "", "size": len(data),
                      "last_modified": dt.datetime.now(dt.UTC), "content": memoryview(data)},)
-    assert "Restored 1 answer" in message.value
+    assert "Restored 1 answer from mine.ipynb" in message.value
     assert upload.value == ()
     assert read_answers(wb.path)["answers"] == {"ws_take_away": "Slow down at the start."}
     wb.close()

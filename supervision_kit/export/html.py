@@ -22,7 +22,40 @@ FORMATS = ("html", "pdf")
 CSP = ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
        "style-src 'unsafe-inline'; img-src data:; font-src data:\">")
 PDF_TIMEOUT = 120
+# nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax,
+# mermaid, the widget manager): every page we write is one self-contained file that opens
+# offline and makes no network request.
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
 
+
+def offline_exporter(**options: Any) -> Any:
+    """An nbconvert ``HTMLExporter`` whose pages load nothing from the network.
+
+    Also finds nbconvert's own templates when this runs in a virtual environment made with
+    ``--system-site-packages`` (they live under the base interpreter's prefix there)."""
+    import sys
+
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    bases = [Path(prefix) / "share" / "jupyter" / "nbconvert" / "templates"
+             for prefix in dict.fromkeys((sys.prefix, sys.base_prefix))]
+    found = [str(b) for b in bases if b.is_dir()]
+    return HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"sk-offline.html.j2": OFFLINE_TEMPLATE})],
+        template_file="sk-offline.html.j2", extra_template_basedirs=found,
+        extra_template_paths=found, **options)
+
+
+def offline_html(nb: Any, **options: Any) -> str:
+    """``nb`` (a notebook node) as one self-contained HTML page."""
+    body, _res = offline_exporter(**options).from_notebook_node(nb)
+    return body
 
 
 
@@ -34,6 +67,7 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
     from ..core.mirror import answer_output
     from ..core.text import escape_md
     from ..core.workbook import open_record
+    from ..generate.question import question_output, titles_of
     from ..privacy.scan import load_deny_list, redact_text, redact_value
     from ..signoff import signoff_markdown, verify
 
@@ -55,6 +89,7 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
         head += ["", "_Likely identifiers in the answers were replaced before export._"]
     cells = [v4.new_markdown_cell("\n".join(head))]
     sections = nb["metadata"]["supervision_kit"]["prompt_set"].get("sections", [])
+    titles = titles_of(prompts)
     for s in sections:
         cells.append(v4.new_markdown_cell(f"## {escape_md(s.get('title', s.get('id', '')))}"))
         if s.get("intro") and any(p.get("competency") for p in s.get("prompts", [])):
@@ -67,10 +102,14 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
         for p in s.get("prompts", []):
             if prompts[p["id"]].get("private"):
                 continue
+            question = question_output(prompts[p["id"]], titles)["data"]
             out = answer_output(prompts[p["id"]], answers.get(p["id"]))
             out["data"] = {k: out["data"][k] for k in ("text/markdown", "text/plain")}
             cell = v4.new_code_cell("")
-            cell.outputs = [v4.new_output("display_data", data=out["data"])]
+            cell.outputs = [  # the question (text only), then the answer
+                v4.new_output("display_data", data={k: question[k] for k in
+                                                    ("text/markdown", "text/plain")}),
+                v4.new_output("display_data", data=out["data"])]
             cells.append(cell)
     rep = verify(path)
     sigs = list(rep.signatures.values())
@@ -80,9 +119,9 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
                    for a in addenda]
     status = ["", "### Verification", ""]
     if rep.ok:
-        status.append("✅ Verified: nothing changed after signing (hash chain intact).")
+        status.append("**Verified:** nothing changed after signing (hash chain intact).")
     else:
-        status.append("⚠️ **Verification FAILED**: the record changed after signing.")
+        status.append("**Verification FAILED:** the record changed after signing.")
         status += [f"- {escape_md(p)}" for p in rep.problems[:20]]
     cells.append(v4.new_markdown_cell(signoff_markdown(sigs, addenda) + "\n"
                                       + "\n".join(status)))
@@ -93,12 +132,8 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
 
 def to_html(nb: Any) -> str:
     """Static HTML (code hidden, output HTML sanitised, scripts forbidden by CSP)."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True,
-                            exclude_anchor_links=True)
-    body, _res = exporter.from_notebook_node(nb)
+    body = offline_html(nb, exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, exclude_anchor_links=True)
     if "<head>" not in body:
         raise ExportError("nbconvert produced HTML without a <head>")
     return body.replace("<head>", "<head>\n" + CSP, 1)

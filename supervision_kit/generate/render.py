@@ -1,5 +1,6 @@
 """Generate a workbook: papermill parameterises a template notebook, its prompt set becomes
-one markdown + one hidden code cell per prompt, and the result is written into the store.
+one hidden code cell per prompt (showing its question until it runs), and the result is
+written into the store.
 
 ``render_workbook`` is a pure transform (template nb -> workbook nb) so batch generation
 (workshops) renders once and copies; ``new_workbook`` adds paths, carry-forward and I/O.
@@ -8,6 +9,7 @@ one markdown + one hidden code cell per prompt, and the result is written into t
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
 import string
@@ -24,6 +26,7 @@ from ..core.store import check_date, check_id, journal_path, open_private, store
 from ..core.text import check_name, escape_md
 from ..core.workbook import META
 from .expand import expand_cases, has_case_blocks
+from .question import QUESTION_KEY, question_markdown, question_output, titles_of
 
 FOCUS_WORDS = ("reflection", "ethics", "skills", "planning")
 # record kinds about the worker rather than a case: they live in <store>/<kind>s/
@@ -259,49 +262,59 @@ def _header(
     values["cases"] = escape_md(", ".join(parameters.get("cases") or []) or "none today")
     focus = parameters.get("focus", "")
     if focus_title:
-        values["focus_line"] = f"**Today's focus:** ⭐ {escape_md(focus_title)} (shown first)"
+        values["focus_line"] = f"**Today's focus:** {escape_md(focus_title)} (shown first)"
     elif focus:
         values["focus_line"] = f"**Today's focus:** {escape_md(focus)}"
     else:
         values["focus_line"] = ""
     text = string.Template(source).safe_substitute(values)
     if notes:
-        text += "\n\n" + "\n".join(f"> ⚠️ {escape_md(n)}" for n in notes)
+        text += "\n\n" + "\n".join(f"> **Note:** {escape_md(n)}" for n in notes)
     return text + (f"\n\n{extra}" if extra else "")
 
 
 def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
+    """Section links (long workbooks), then per section a heading cell and ONE hidden code cell
+    per prompt. Before it runs, each prompt cell shows its question (a markdown output), so the
+    workbook reads as a form; when it runs, the kernel replaces that with the widget."""
     import nbformat.v4 as v4
 
-    titles = {p["id"]: p["label"] for s in sections for p in s["prompts"]}
+    titles = titles_of([p for s in sections for p in s["prompts"]])
     cells = []
+    if len(sections) >= SECTION_LINKS_FROM:
+        cells.append(v4.new_markdown_cell(_section_links(sections)))
     for s in sections:
-        star = " ⭐ _today's focus_" if s.get("_focus") else ""
+        focus = "\n\n_This is today's focus (shown first)._" if s.get("_focus") else ""
         intro = s.get("intro", "").strip()
-        cells.append(v4.new_markdown_cell(f"## {s['title']}{star}\n\n{intro}".strip()))
+        cells.append(v4.new_markdown_cell(f"## {s['title']}{focus}\n\n{intro}".strip()))
         for p in s["prompts"]:
-            cells.append(v4.new_markdown_cell(_prompt_markdown(p, titles)))
-            # the first line is all JupyterLab shows of a hidden cell: make it read as a label
-            code = v4.new_code_cell(f'# answer box\nwb.ask("{p["id"]}")')
-            code.metadata[META] = {"prompt": p["id"]}
+            code = v4.new_code_cell(f'wb.ask("{p["id"]}")')
+            code.metadata[META] = {"prompt": p["id"], QUESTION_KEY: True}
             code.metadata["jupyter"] = {"source_hidden": True}
+            out = question_output(p, titles)
+            code.outputs = [v4.new_output("display_data", data=out["data"],
+                                          metadata=out["metadata"])]
             cells.append(code)
     return cells
 
 
+SECTION_LINKS_FROM = 3  # sections: from this many, the workbook starts with links to each
+
+
+def section_anchor(title: str) -> str:
+    """The id JupyterLab (and nbconvert/Voila) give a markdown heading: spaces become '-'."""
+    return str(title).replace(" ", "-")
+
+
+def _section_links(sections: list[dict[str, Any]]) -> str:
+    links = " · ".join(
+        f'<a href="#{html.escape(section_anchor(s["title"]), quote=True)}">'
+        f'{html.escape(str(s["title"]))}</a>' for s in sections)
+    return f"**Sections:** {links}"
+
+
 def _prompt_markdown(p: dict[str, Any], titles: dict[str, str]) -> str:
-    role = p.get("role", "worker")
-    badge = {"supervisor": " · _for the supervisor_", "joint": " · _together_"}.get(role, "")
-    req = " · _required_" if p.get("required") else ""
-    parts = [f"**{escape_md(p['label'])}**{badge}{req}"]
-    if p.get("help"):  # template help is markdown; help made from answers is escaped
-        parts.append(escape_md(p["help"].strip()) if p.get("carried") else p["help"].strip())
-    cond = p.get("show_if")
-    if cond:
-        choices = " or ".join(f"“{escape_md(v)}”" for v in cond["in"])
-        parts.append(f"_Only needed if “{escape_md(titles.get(cond['prompt'], cond['prompt']))}”"
-                     f" is {choices}._")
-    return "\n\n".join(parts)
+    return question_markdown(p, titles)
 
 
 def template_names(templates: str | None = None) -> list[str]:

@@ -1,19 +1,23 @@
 """The workbook as a form inside the kernel: ``wb`` in every workbook's cells.
 
-Each ``wb.ask(id)`` cell shows one input widget and, below it, a display handle that mirrors
-the saved answer (custom MIME + markdown), so a normally saved notebook holds the answers too.
-Changes go to the ``Session`` (kernel/session.py), which writes them through the core's one
-append path; the mirror updates when the write is on disk. When a write finds the record
-locked (both signed elsewhere), every widget turns read-only and the status line says who
-locked it and when. The kernel never writes the open .ipynb.
+Each ``wb.ask(id)`` cell shows one box (the question is the input's label) and, below it, a
+display handle that mirrors the saved answer (custom MIME + markdown), so a normally saved
+notebook holds the answers too. The mirror is hidden on screen by the workbook's stylesheet
+(kernel/look.py) but stays in the saved outputs. Changes go to the ``Session``
+(kernel/session.py), which writes them through the core's one append path; the mirror updates
+when the write is on disk. The status line at the top says plainly what state the record is
+in (draft, incomplete, signed by one and waiting for the other, locked). When a write finds the
+record locked (both signed elsewhere), every widget turns read-only. The kernel never writes
+the open .ipynb.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import os
+import types
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +26,52 @@ from IPython.display import display
 
 from ..core.errors import InputError
 from ..core.mirror import answer_output
-from ..core.state import RecordState
+from ..core.prompts import is_answered
+from ..core.state import ROLES, RecordState
 from ..core.store import journal_path
-from .fields import Field, full
+from ..generate.question import titles_of
+from .fields import SHARED, Field, html_widget
+from .look import OUT, icon, stylesheet_html, stylesheet_shown
 from .session import Session
 
-# Long option labels (behaviour-anchored scale levels) wrap instead of overlapping.
-STYLE = """<style>
-.sk-wrap .widget-radio-box label, .sk-wrap .jupyter-widget-radio-box label {
-  height: auto; line-height: 1.35; padding: 3px 0; white-space: normal; display: flex;
-  flex-direction: row-reverse; justify-content: flex-end; align-items: flex-start; gap: 6px; }
-.sk-wrap .widget-radio-box input, .sk-wrap .jupyter-widget-radio-box input {
-  height: 1.35em; line-height: 1.35em; float: none; flex-shrink: 0; margin: 0; }
-.sk-status { padding: 4px 0; }
-.sk-prompt textarea, .sk-prompt input[type="text"] { font-family: var(--jp-ui-font-family); }
-</style>"""
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def app_mode() -> bool:
-    """Running under Voila (app mode): the page is never saved as a notebook."""
-    return os.environ.get("VOILA_BASE_URL") is not None
+from .session import app_mode  # noqa: E402 - re-exported: the kernel's one check
+
+
+@dataclass
+class Standing:
+    """Where the record stands, for people: ``kind`` is draft, incomplete, signed or locked."""
+
+    kind: str
+    answered: int
+    total: int
+    missing: list[tuple[str, str]]
+    state: RecordState
+
+    def headline(self) -> str:
+        """One line of plain text (HTML-free), e.g. 'Incomplete: 3 required answers missing'."""
+        st = self.state
+        if self.kind == "locked":
+            return f"Locked: {st.describe()}"
+        if self.kind == "signed":
+            signed = [r for r in ROLES if r in st.signed]
+            other = next(r for r in ROLES if r not in signed) if len(signed) < 2 else None
+            who = " and ".join(f"{st.signed[r].get('name')} ({r})" for r in signed)
+            if other:
+                return f"Signed by {who}; waiting for the {other} to sign"
+            return f"Signed by {who}, but for different answers: sign again to lock"
+        if self.kind == "incomplete":
+            n = len(self.missing)
+            return f"Incomplete: {n} required answer{'s' if n != 1 else ''} missing"
+        if not self.answered:
+            return "Draft: no answers yet"
+        return "Draft: every required answer is given, ready to sign"
+
+    def icon(self) -> str:
+        return icon({"locked": "lock", "signed": "pencil", "incomplete": "list-ul"}.get(
+            self.kind, "check"))
 
 
 class Workbook:
@@ -52,9 +82,14 @@ class Workbook:
         self.path = path
         self.info = self.session.info
         self.prompts = self.session.prompts
+        self.titles = titles_of(self.prompts)
         self.fields: dict[str, Field] = {}
         self.handles: dict[str, Any] = {}
-        self.status = W.HTML(layout=full())
+        self.status = html_widget("", "sk-status")
+        self.top_control: Any = None  # what ``focus_top`` focuses (set by show_status)
+        self.listeners: list[Any] = []  # called with the Standing after every change
+        self._saved_at = ""
+        self._error = ""
         self.session.on_saved = self._saved
         self.session.on_locked = self._locked_elsewhere
         self.session.on_error = lambda message: self._set_status(error=message)
@@ -77,11 +112,26 @@ class Workbook:
     def close(self) -> None:
         self.session.close()
 
+    def standing(self) -> Standing:
+        """Where the record stands now (from the kernel's values and the last known state)."""
+        from ..signoff import missing_required
+
+        st = self.session.state
+        answers = self.answers()
+        view = types.SimpleNamespace(answers=answers, prompts=self.prompts)
+        missing = missing_required(view)  # type: ignore[arg-type]  # reads answers, prompts
+        editable = [p for p in self.prompts.values() if not p.get("readonly")]
+        answered = sum(is_answered(answers.get(p["id"])) for p in editable)
+        kind = ("locked" if st.locked else "signed" if st.signed
+                else "incomplete" if missing else "draft")
+        return Standing(kind, answered, len(editable), missing, st)
+
     def show_restored(self, events: list[dict[str, Any]]) -> None:
         """Show answers written outside the widgets (restored from an upload)."""
         for ev in events:
             self._refresh_field(ev["id"])
             self._mirror(ev["id"], ev["v"], ev["t"])
+        self._set_status()
 
     def refresh_lock(self) -> RecordState:
         """Re-read the record's state; turn read-only when it is now locked."""
@@ -92,41 +142,72 @@ class Workbook:
         self._set_status()
         return self.session.state
 
+    def refresh_mirrors(self) -> int:
+        """Re-show every answer mirror from the record on disk (what ``finalize`` would
+        write); returns how many answers they hold."""
+        from ..core.workbook import open_record
+
+        self.flush()
+        merged = open_record(self.path).merged
+        for pid in self.handles:
+            a = merged.get(pid, {"v": None, "t": ""})
+            self._mirror(pid, a["v"], a["t"])
+        return sum(is_answered(a["v"]) for a in merged.values())
+
     # -- display
     def show_status(self) -> None:
         from ..workshop.public import BANNER, banner_html
 
+        if not stylesheet_shown():  # workbooks whose parameters cell does not show it
+            display({"text/html": stylesheet_html(), "text/plain": ""}, raw=True)
         banner = banner_html()  # "training only" on a public host such as mybinder.org
         if banner:  # a plain HTML output: kept in the saved notebook, no widget needed
             display({"text/html": banner, "text/plain": "Warning: " + BANNER}, raw=True)
-        display({"text/html": STYLE, "text/plain": ""}, raw=True)
         self._set_status()
-        display(self.status)
+        from .panels import missing_button
 
-    def _set_status(self, saved: str = "", error: str = "") -> None:
-        journal = html.escape(journal_path(self.path).name)
-        if self.locked:
-            msg = (f"<b>Locked.</b> This record is {html.escape(self.session.state.describe())}."
-                   " Answers can no longer change; add an addendum at the end instead.")
-        else:
-            msg = ("Answers are saved automatically as you type "
-                   f"(to <code>{journal}</code> beside this workbook).")
+        check, listing = missing_button(self)
+        self.top_control = None if self.locked else check
+        display(W.VBox([self.status, check, listing], layout=SHARED.full, _dom_classes=(OUT,)))
+
+    def _set_status(self, saved: str = "", error: str | None = None) -> None:
         if saved:
-            msg += f" <b>Last saved {html.escape(saved)}.</b>"
-        if error:
-            msg += f"<br><span style='color:#b00020'>Problem: {html.escape(error)}</span>"
-        self.status.value = f"<div class='sk-status' role='status'>{msg}</div>"
+            self._saved_at = saved
+        if error is not None:
+            self._error = error
+        s = self.standing()
+        journal = html.escape(journal_path(self.path).name)
+        head = f"{s.icon()} <b>{html.escape(s.headline())}</b>"
+        if s.kind == "locked":
+            msg = f"{head}. Answers can no longer change; add an addendum at the end instead."
+        else:
+            msg = (f"{head} · {s.answered} of {s.total} questions answered. Answers are saved "
+                   f"automatically as you type (to <code>{journal}</code> beside this "
+                   "workbook); sign and save the complete record at the end.")
+        if self._saved_at:
+            msg += f" Last saved {html.escape(self._saved_at)}."
+        if self._error:
+            msg += (f"<br><span class='sk-problem'>{icon('exclamation-triangle')} Problem: "
+                    f"{html.escape(self._error)}</span>")
+        value = f"<div role='status'>{msg}</div>"
+        if self.status.value != value:
+            self.status.value = value
+        for listener in list(self.listeners):
+            listener(s)
 
     def ask(self, prompt_id: str) -> None:
-        """Show the widget for one prompt, and the mirror of its saved answer below it."""
+        """Show the box for one prompt, and the (hidden) mirror of its saved answer below."""
         prompt = self.prompts[prompt_id]
-        field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
-                      on_change=self._on_change(prompt_id))
-        self.fields[prompt_id] = field
         cond = prompt.get("show_if")
-        if cond:
-            field.visible(self._condition(cond))
-        display(field.box)
+        field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
+                      on_change=self._on_change(prompt_id),
+                      titles=self.titles, show=not cond or self._condition(cond),
+                      inline_question=self.session.inline_questions)
+        self.fields[prompt_id] = field
+        # the question as text beside the widget: what a saved notebook shows without widgets
+        display({WIDGET_VIEW: {"version_major": 2, "version_minor": 0,
+                               "model_id": field.box.model_id},
+                 "text/plain": str(prompt.get("label", prompt_id))}, raw=True)
         if app_mode():
             # Voila does not apply display updates sent after the page loaded, so a mirror
             # would go stale; the status line says when answers are saved.
@@ -145,14 +226,18 @@ class Workbook:
         except InputError as exc:
             self._set_status(error=str(exc))
             return
+        if self._error:
+            self._error = ""
         if prompt_id in self.fields:  # inline warning when the text looks identifying
             from ..privacy.scan import inline_warning
 
-            self.fields[prompt_id].note.value = inline_warning(value)
+            self.fields[prompt_id].warn(inline_warning(value))
         for pid, field in self.fields.items():
             cond = self.prompts[pid].get("show_if")
             if cond and cond["prompt"] == prompt_id:
-                field.visible(self._condition(cond))
+                show = self._condition(cond)
+                if show != field.shown:
+                    field.visible(show)
 
     def _condition(self, cond: dict[str, Any]) -> bool:
         value = self.values.get(cond["prompt"])
@@ -179,20 +264,29 @@ class Workbook:
 
     def _lock_widgets(self) -> None:
         for f in self.fields.values():
+            f.disabled = True
             disable(f.box)
 
     def _refresh_field(self, pid: str) -> None:
         field = self.fields.get(pid)
-        if field is None:
+        if field is not None:
+            field.replace_value(self.values.get(pid), self.locked)
+
+    def focus_top(self) -> None:
+        """Bring the view back to the top after Run All (JupyterLab scrolls to the last cell):
+        focus the first control at the top of the workbook (ipywidgets' own focus message)."""
+        if app_mode():
             return
-        new = Field(self.prompts[pid], self.values.get(pid), disabled=self.locked,
-                    on_change=self._on_change(pid))
-        field.box.children = new.box.children  # keep the displayed box, swap its contents
-        field.editor, field.note = new.editor, new.note
+        from .look import settled_output
+
+        display(settled_output(), raw=True)
+        target = getattr(self, "top_control", None)
+        if target is not None:
+            target.focus()
 
     # -- panels (each cell in the templates calls one of these)
     def progress_strip(self) -> None:
-        """Small chart of this case's history at the top of a session."""
+        """Small chart of this case's history at the top of a session (drawn on request)."""
         from .panels import progress_strip
 
         progress_strip(self)
@@ -203,17 +297,23 @@ class Workbook:
 
         progress_review(self)
 
-    def signoff_panel(self) -> None:
-        """Sign buttons for worker and supervisor, and addenda once locked."""
-        from .panels import signoff_panel
+    def finish_panel(self) -> None:
+        """Check what is missing, sign, and save the complete record (end of a workbook)."""
+        from .panels import finish_panel
 
-        signoff_panel(self)
+        finish_panel(self)
+        self.focus_top()
+
+    def signoff_panel(self) -> None:
+        """Workbooks made before the finish panel call this: the same panel."""
+        self.finish_panel()
 
     def download_panel(self) -> None:
         """Workshop: download my workbook / resume from an upload."""
         from .panels import download_panel
 
         download_panel(self)
+        self.focus_top()
 
 
 def disable(widget: Any) -> None:
@@ -221,3 +321,6 @@ def disable(widget: Any) -> None:
         widget.disabled = True
     for child in getattr(widget, "children", ()):
         disable(child)
+
+
+__all__ = ["SHARED", "Standing", "Workbook", "app_mode", "disable"]

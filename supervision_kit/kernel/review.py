@@ -20,7 +20,7 @@ from ..core.prompts import is_answered
 from ..core.review import DRAFT, RETURNED, SIGNED, SUBMITTED
 from ..core.workbook import Record, open_record
 from ..placements import review as R
-from .panels import ERROR, Workbook
+from .panels import Workbook, problem
 
 COLORS = {DRAFT: "#555", SUBMITTED: "#1f6fb2", RETURNED: "#b35c00", SIGNED: "#2e7d32"}
 
@@ -135,7 +135,7 @@ def review_panel(wb: Workbook) -> Any:
             fn()
             message.value = html.escape(done)
         except KitError as exc:
-            message.value = ERROR.format(html.escape(str(exc)))
+            message.value = problem(str(exc))
         refresh()
 
     submit_btn.on_click(lambda _b: act(lambda: R.submit(wb.path, text=note.value or None),
@@ -151,7 +151,7 @@ def review_panel(wb: Workbook) -> Any:
     try:
         refresh()
     except KitError as exc:
-        status.value = ERROR.format(html.escape(str(exc)))
+        status.value = problem(str(exc))
     panel = W.VBox([W.HTML("<h3>Review and evidence</h3>"), status, moves, comments, tags,
                     message])
     ipd.display(panel)

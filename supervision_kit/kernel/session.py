@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,12 @@ from ..core.journal import DebouncedWriter, now
 from ..core.markers import clear_mark, mark_open
 from ..core.prompts import check_value, is_answered
 from ..core.state import RecordState
-from ..core.workbook import Record, open_record
+from ..core.workbook import META, Record, answer_cells, open_record
+
+
+def app_mode() -> bool:
+    """Running under Voila (app mode): the page is never saved as a notebook."""
+    return os.environ.get("VOILA_BASE_URL") is not None
 
 
 class Session:
@@ -37,6 +43,10 @@ class Session:
         self.values: dict[str, Any] = {pid: a["v"] for pid, a in rec.merged.items()}
         self.times: dict[str, str] = {pid: a["t"] for pid, a in rec.merged.items()}
         self.state: RecordState = rec.state
+        # workbooks made before one-cell prompts show each question in a markdown cell above
+        cells = rec.nb["cells"]
+        self.inline_questions = any(cells[i]["metadata"][META].get("question")
+                                    for i, _pid in answer_cells(rec.nb))
         self.on_saved: Callable[[list[dict[str, Any]]], None] = lambda events: None
         self.on_locked: Callable[[RecordState], None] = lambda state: None
         self.on_error: Callable[[str], None] = lambda message: None
@@ -107,7 +117,6 @@ class Session:
 
     def answers(self) -> dict[str, Any]:
         return {pid: v for pid, v in self.values.items() if is_answered(v)}
-
 
     def close(self) -> None:
         """Flush pending answers and drop the 'open in a kernel' marker."""

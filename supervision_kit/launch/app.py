@@ -23,6 +23,7 @@ import webbrowser
 from pathlib import Path
 
 from ..core.errors import InputError, KitError
+from .lab import hide_globs_arg, with_base_data
 
 CULL_IDLE = 900  # s: idle kernels whose page has closed are shut down after 15 minutes
 CULL_INTERVAL = 60  # s: how often Voila looks for them
@@ -41,6 +42,7 @@ def voila_command(workbook: Path, *, port: int, token: str,
         f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
         "--MappingKernelManager.cull_connected=False",
+        hide_globs_arg(),
     ]
     return args
 
@@ -63,7 +65,7 @@ def run_app(workbook: str | os.PathLike[str], *, port: int = 8866, browser: bool
     if threading.current_thread() is threading.main_thread():  # SIGTERM also stops Voila
         signal.signal(signal.SIGTERM, _terminated)
     proc = subprocess.Popen(voila_command(path, port=port, token=token, cull_idle=cull_idle),
-                            cwd=path.parent)
+                            cwd=path.parent, env=with_base_data(dict(os.environ)))
     url = app_url(port, token)
     try:
         _wait_ready(proc, port)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -438,7 +437,8 @@ def _ratings(prompts: dict[str, dict[str, Any]], ev: dict[str, Any],
 def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool = True,
              port: int = 8888, reset: bool = False) -> Path:
     """Build the demo store and (unless ``lab`` is False) start JupyterLab on its newest
-    open session. Returns that workbook's path."""
+    open workbook, set up as ``supervision-kit open`` does (launch/lab.py). Returns that
+    workbook's path."""
     made = build_demo_store(store, reset=reset)
     root = Path(store)
     newest = newest_open_session(made) or made[-1]
@@ -447,21 +447,7 @@ def run_demo(store: str = "workbooks/demo", *, lab: bool = True, browser: bool =
     print(newest)
     if not lab:
         return newest
-    import secrets
-    from urllib.parse import quote
+    from .lab import run_lab
 
-    token = secrets.token_hex(24)
-    rel = newest.resolve().relative_to(root.resolve()).as_posix()
-    args = [sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--port={port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root.resolve()}", rel]
-    print(f"open this workbook: http://127.0.0.1:{port}/lab/tree/{quote(rel)}?token={token}")
-    print("then choose Run > Run All Cells; stop JupyterLab with Ctrl+C")
-    if not browser:
-        args.append("--no-browser")
-    if os.geteuid() == 0:  # containers and CI machines often run as root
-        args.append("--ServerApp.allow_root=True")
-    sys.stdout.flush()
-    os.chdir(root)
-    os.execv(sys.executable, args)  # JupyterLab takes over this process; Ctrl+C stops it
+    run_lab(newest, root=root, port=port, browser=browser)  # JupyterLab takes over
     return newest  # not reached

@@ -120,11 +120,12 @@ def execute(path: Path, timeout: int = TIMEOUT) -> None:
 
 
 def write_html(path: Path) -> Path:
-    """A static HTML report beside the workbook: outputs only, widgets dropped."""
+    """A static HTML report beside the workbook: outputs only, widgets dropped, one
+    self-contained file (no script or style from the network)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     from ..core.workbook import WIDGET_MIME
+    from ..export.html import offline_html
 
     nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     for cell in nb.cells:
@@ -132,9 +133,8 @@ def write_html(path: Path) -> Path:
             cell.outputs = [o for o in cell.get("outputs", [])
                             if WIDGET_MIME not in o.get("data", {})]
     nb.metadata.pop("widgets", None)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body = offline_html(nb, exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True)  # self-contained: opens offline
     target = path.with_suffix(".html")
     atomic_write(target, body)
     os.chmod(target, 0o600)

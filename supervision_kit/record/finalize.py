@@ -25,14 +25,21 @@ from ..signoff.embed import embed_signoff
 
 
 def embed_answers(rec: Record) -> dict[str, Any]:
-    """Step 1: every answer cell shows exactly its answer by the read rule (or none)."""
+    """Step 1: every answer cell shows exactly its answer by the read rule (or none); a cell
+    that shows its own question (one cell per prompt) shows the question above it."""
+    from ..generate.question import QUESTION_KEY, question_output, titles_of
+
     nb = rec.nb
+    titles = titles_of(rec.prompts)
     for i, pid in answer_cells(nb):
         if pid not in rec.prompts:
             continue
         ans = rec.merged.get(pid, {"v": None, "t": ""})
-        nb["cells"][i]["outputs"] = [answer_output(rec.prompts[pid], ans["v"], ans["t"])]
-        nb["cells"][i]["execution_count"] = None
+        cell = nb["cells"][i]
+        shown = [question_output(rec.prompts[pid], titles)] \
+            if cell["metadata"][META].get(QUESTION_KEY) else []
+        cell["outputs"] = [*shown, answer_output(rec.prompts[pid], ans["v"], ans["t"])]
+        cell["execution_count"] = None
     return nb
 
 

@@ -22,6 +22,7 @@ from ..core.store import (
 )
 from ..core.text import escape_md
 from ..core.workbook import META
+from .binder import BinderRepo
 from .public import BANNER
 from .vignettes import TEMPLATE, Vignette, load_vignette
 
@@ -79,15 +80,20 @@ def generate(
     codes_file: str | None = None,
     date: str | None = None,
     templates: str | None = None,
+    public: bool | None = None,
 ) -> dict[str, Any]:
     """One workbook per participant + a facilitator index + a participant start page.
 
     Renders once and copies. Refuses (before writing anything) if a workbook already exists.
+    ``public``: the start page says the server is public (default: when generated on a public
+    host, or with ``$SUPERVISION_KIT_PUBLIC_HOST=1`` as binder/postBuild sets).
     """
     import nbformat
     from nbformat.sign import NotebookNotary
 
     from ..generate.render import load_template, render_workbook, write_new
+    from .binder import binder_repo
+    from .public import public_host
 
     t0 = time.perf_counter()
     if codes is None:
@@ -124,9 +130,12 @@ def generate(
         paths.append(path)
     manifest = {"kind": "index", "vignette": v.name, "vignette_title": v.title, "date": date,
                 "codes": codes, "created": jr.now()}
-    write_page(out / INDEX_NAME, _index_cells(v, codes, date, out) + notes_cells(v), manifest)
-    write_page(out / START_NAME, _start_cells(v, codes), {**manifest, "kind": "start",
-                                                                  "codes": []})
+    binder = binder_repo(out)
+    public = public_host() if public is None else public
+    write_page(out / INDEX_NAME, _index_cells(v, codes, date, out, binder) + notes_cells(v),
+               manifest)
+    write_page(out / START_NAME, _start_cells(v, codes, public),
+               {**manifest, "kind": "start", "codes": [], "public": public})
     return {"out": out, "workbooks": paths, "index": out / INDEX_NAME,
             "start": out / START_NAME, "seconds": time.perf_counter() - t0}
 
@@ -148,23 +157,25 @@ def write_page(path: Path, cells: list[str], meta: dict[str, Any],
     write_notebook(path, nb)
 
 
-def _index_cells(v: Vignette, codes: list[str], date: str, out: Path) -> list[str]:
-    rows = "\n".join(f"| {escape_md(c)} | [{workbook_name(c)}]({workbook_name(c)}) |"
-                     for c in codes)
-    folder = out.as_posix().strip("/")
+def _index_cells(v: Vignette, codes: list[str], date: str, out: Path,
+                 binder: BinderRepo) -> list[str]:
+    links = {c: binder.link_for(out / workbook_name(c)) for c in codes}
+    if all(links.values()):
+        rows = "\n".join(f"| {escape_md(c)} | [{workbook_name(c)}]({workbook_name(c)}) | "
+                         f"[launch]({links[c]}) |" for c in codes)
+        table = f"| Code | Workbook | On Binder |\n|---|---|---|\n{rows}"
+    else:
+        rows = "\n".join(f"| {escape_md(c)} | [{workbook_name(c)}]({workbook_name(c)}) |"
+                         for c in codes)
+        table = f"| Code | Workbook |\n|---|---|\n{rows}"
     return [
         f"# Workshop: {escape_md(v.title)} (facilitator index)\n\n"
         f"**Date** {date} · **Participants** {len(codes)} · **Vignette** `{v.name}`\n\n"
         f"_Setting:_ {escape_md(v.setting)}\n\n"
         "Fictional training material: participants must not enter real client information.",
         "## Participants\n\nGive each participant one code; the code is the only thing that "
-        f"links a workbook to a person, so keep that list to yourself.\n\n"
-        f"| Code | Workbook |\n|---|---|\n{rows}",
-        "## Launch links\n\nOn Binder every participant gets their own server from the repository. "
-        "Share the start page, or one link per participant:\n\n"
-        f"`https://mybinder.org/v2/gh/<org>/<repo>/<ref>?urlpath=lab/tree/{folder}/{START_NAME}`"
-        f"\n\n`https://mybinder.org/v2/gh/<org>/<repo>/<ref>?urlpath=lab/tree/{folder}/"
-        f"{workbook_name(codes[0])}`",
+        f"links a workbook to a person, so keep that list to yourself.\n\n{table}",
+        "## Launch links\n\n" + _launch_text(binder, out),
         "## After the session\n\nBinder deletes a server after about ten idle minutes. Ask "
         "participants to press **Download my workbook** at the end and send you the file. Put "
         "the files in one folder, then:\n\n"
@@ -192,19 +203,41 @@ def notes_cells(v: Vignette) -> list[str]:
             "against current local guidance before relying on them.\n\n" + "\n\n".join(parts)]
 
 
-def _start_cells(v: Vignette, codes: list[str]) -> list[str]:
+def _launch_text(binder: BinderRepo, out: Path) -> str:
+    """The index's launch links, or a clear note why there are none."""
+    from .binder import ENV_REPO
+
+    start = binder.link_for(out / START_NAME)
+    if start:
+        return (f"On Binder every participant gets their own server from `{binder.repo}` "
+                f"(branch `{binder.ref}`). Share the start page:\n\n<{start}>\n\n"
+                "The links open this folder as committed to that branch: commit and push it "
+                "before the session.")
+    if not binder.repo:
+        return ("No Binder repository is set, so there are no launch links yet. Add "
+                "`binder_repo = \"ORG/REPO\"` under `[tool.supervision-kit]` in the "
+                f"repository's `pyproject.toml` (or set `${ENV_REPO}`), then generate again.")
+    where = f"`{binder.root}`" if binder.root else "no repository"
+    return (f"This folder is not inside the repository Binder builds ({where}), so a launch "
+            "link cannot reach it. Generate the workshop inside the repository (for example "
+            "`--out workbooks/workshop`, which `binder/postBuild` also makes), commit it and "
+            "push it; the links then appear here.")
+
+
+def _start_cells(v: Vignette, codes: list[str], public: bool) -> list[str]:
     links = " · ".join(f"[{escape_md(c)}]({workbook_name(c)})" for c in codes)
+    server = (" This server is public and is deleted after about ten idle minutes."
+              if public else "")
+    leave = ("Press **Download my workbook** at the bottom of the workbook and keep the file"
+             + (" before you go: this server does not keep it." if public else ".")
+             + " To carry on later, open your workbook again, run all cells and use "
+             "**Upload my earlier workbook**.")
     return [
         f"# Welcome to the workshop: {escape_md(v.title)}\n\n"
-        f"> ⚠️ **{BANNER.capitalize()}.** Everything here is invented. This server is public "
-        "and is deleted after about ten idle minutes.",
+        f"> **{BANNER.capitalize()}.** Everything here is invented.{server}",
         "## 1. Open your workbook\n\nYour facilitator gives you a participant code (not your "
         f"name). Click it:\n\n{links}",
         "## 2. Start it\n\nIn the workbook choose **Run ▸ Run All Cells**. Your answers are "
         "saved as you type.",
-        "## 3. Before you leave\n\nPress **Download my workbook** at the bottom of the workbook "
-        "and keep the file. To carry on later in a new session, open your workbook again, run "
-        "all cells and use **Upload my earlier workbook**.",
+        f"## 3. Before you leave\n\n{leave}",
     ]
-
-

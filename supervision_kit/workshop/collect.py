@@ -202,7 +202,7 @@ def summary(
            "by person._"))
     table = ["| Section | Prompt | Answers |", "|---|---|---|"]
     for p in rec["prompts"]:
-        table.append(f"| {escape_md(p['section'])} | {escape_md(p.get('label', p['id']))} | "
+        table.append(f"| {escape_md(_section(p))} | {escape_md(p.get('label', p['id']))} | "
                      f"{len(by_prompt.get(p['id'], []))} of {n} |")
     cells.append("## Responses per prompt\n\n" + "\n".join(table))
     section = None
@@ -211,7 +211,7 @@ def summary(
         head = ""
         if p["section"] != section:
             section = p["section"]
-            head = f"## Section: {escape_md(section)}\n\n"
+            head = f"## {escape_md(_section(p))}\n\n"
         text, png = _prompt_summary(p, rows, show_codes)
         if png:
             attachments[len(cells)] = {f"{p['id']}.png": {"image/png": png}}
@@ -226,6 +226,11 @@ def summary(
     if html:
         result["html"] = _to_html(out_path)
     return result
+
+
+def _section(p: dict[str, Any]) -> str:
+    """A prompt's section as people know it: its title (the id only if it has none)."""
+    return str(p.get("section_title") or p["section"])
 
 
 def _prompt_summary(p: dict[str, Any], rows: list[dict[str, Any]],
@@ -306,10 +311,12 @@ def _bar_chart(title: str, counts: dict[str, int], horizontal: bool) -> str:
 
 
 def _to_html(nb_path: Path) -> Path:
+    """The summary as one self-contained HTML page (charts inline, nothing from the network)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
-    body, _res = HTMLExporter().from_notebook_node(nbformat.read(nb_path, as_version=4))
+    from ..export.html import offline_html
+
+    body = offline_html(nbformat.read(nb_path, as_version=4))
     out = nb_path.with_suffix(".html")
     atomic_write(out, body)
     return out

@@ -37,8 +37,9 @@ def banner_html() -> str:
     """The public-host banner, or '' when not on a public host."""
     if not public_host():
         return ""
-    return ("<div class='sk-public' style='background:#fff3cd;border:2px solid #b58100;"
-            "padding:8px 12px;font-weight:bold'>⚠️ Public server: "
+    return ("<div class='sk-out sk-public' style='background:#fff3cd;border:2px solid #b58100;"
+            "padding:8px 12px;font-weight:bold;color:#1a1a1a'>"
+            "<i class='fa fa-exclamation-triangle' aria-hidden='true'></i> Public server: "
             f"{html.escape(BANNER)}.</div>")
 
 

@@ -38,13 +38,30 @@ class Vignette:
     prompt_set: Any = None  # the composed workshop prompt set (set by parse_vignette)
 
     def markdown(self) -> str:
-        """The vignette as shown at the top of each participant's workbook (learning aims
-        once, content notes first)."""
-        notes = "".join(f"> **Content note:** {n}\n>\n" for n in self.content_notes)
+        """The vignette as shown at the top of each participant's workbook: its text, then
+        the learning aims once (from the front matter; an aims section in the text is left
+        out so the header does not say it twice)."""
         aims = "\n".join(f"- {a}" for a in self.learning_aims)
-        body = re.sub(r"(?ms)^#{2,3} Learning aims\s*\n.*?(?=^#{1,3} |\Z)", "", self.body)
-        return (f"---\n\n{notes}\n## Vignette: {self.title}\n\n{body.strip()}\n\n"
-                f"### Learning aims\n\n{aims}\n\n---")
+        notes = "".join(f"> **Content note:** {n}\n>\n" for n in self.content_notes)
+        return (f"---\n\n{notes}\n## Vignette: {self.title}\n\n{_without_aims(self.body).strip()}"
+                f"\n\n### Learning aims\n\n{aims}\n\n---")
+
+
+def _without_aims(body: str) -> str:
+    """The vignette text minus a "Learning aims" section (up to the next heading as big)."""
+    out, skip_level = [], 0
+    for line in body.splitlines():
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if m:
+            level = len(m.group(1))
+            if skip_level and level <= skip_level:
+                skip_level = 0
+            if not skip_level and m.group(2).strip().lower().rstrip(":") == "learning aims":
+                skip_level = level
+                continue
+        if not skip_level:
+            out.append(line)
+    return "\n".join(out)
 
 
 def vignettes_dir(templates: str | None = None) -> Path:

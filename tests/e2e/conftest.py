@@ -32,6 +32,7 @@ import pytest
 from supervision_kit.core.journal import read_journal
 from supervision_kit.core.markers import kernel_marker
 from supervision_kit.core.store import journal_path
+from supervision_kit.launch.lab import with_base_data
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
@@ -133,7 +134,7 @@ def isolated_env(base: Path) -> dict[str, str]:
         env[var] = str(base / sub)
     env.pop("SUPERVISION_KIT_STORE", None)
     env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return with_base_data(env)  # a --system-site-packages venv: the widget extension etc.
 
 
 # ---------------------------------------------------------------- the JupyterLab server

@@ -38,10 +38,12 @@ def test_prompts_render_as_widgets_and_code_is_hidden(lab, page):
     text = notebook.inner_text()
     assert "Loading widget" not in text
     assert "VBox(children=" not in text and "Textarea(value=" not in text
-    # Code is hidden: no code cell shows an editor; each shows the collapsed placeholder.
+    # Code is hidden: every code cell's input is collapsed (cell metadata), and the workbook's
+    # stylesheet hides even the collapsed line, so nothing code-like shows.
     cells = json.loads(nb.read_text())["cells"]
     n_code = sum(c["cell_type"] == "code" for c in cells)
     assert page.locator(".jp-CodeCell .jp-InputPlaceholder").count() == n_code
+    assert page.locator(".jp-CodeCell .jp-InputPlaceholder:visible").count() == 0
     assert page.locator(".jp-CodeCell .jp-InputArea-editor:visible").count() == 0
     page.locator(".sk-prompt-wellbeing textarea").fill(
         "Tired after a long week of home visits, but glad to have this time to think.")
