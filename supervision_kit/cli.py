@@ -279,8 +279,66 @@ def cmd_signers(a: argparse.Namespace) -> None:
     _out("\n".join(dict.fromkeys(lines)), data=True)
 
 
+def cmd_caseload(a: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from .caseload.api import load_caseload
+    from .caseload.report import text_table, write_html, write_notebook_view
+    from .caseload.view import SHOWN
+    from .core.store import check_date, store_root
+    from .progress.measures import SupervisionStandard
+
+    start = dt.date.fromisoformat(check_date(a.start)) if a.start else None
+    std = SupervisionStandard(newly_qualified=a.standard == "newly-qualified", start=start)
+    stores = a.store or [str(store_root(None))]
+    cl = load_caseload(stores, supervisor=a.supervisor, today=a.today, standard=std,
+                       requirements=a.requirement, sort=a.sort, cache=not a.no_cache)
+    for s in cl.skipped:
+        sys.stderr.write(f"{PROG}: warning: skipped {s['error']}\n")
+    if a.format == "json":
+        _out(json.dumps({"today": cl.today.isoformat(), "standard": cl.standard.label,
+                         "supervisees": cl.rows}, indent=1, ensure_ascii=False, default=str),
+             data=True)
+    elif a.format == "csv":
+        _csv(SHOWN, ([r[c] for c in SHOWN] for r in cl.rows), not a.raw_csv)
+    else:
+        _out(text_table(cl))
+    if a.html:
+        sys.stderr.write(f"{PROG}: caseload page: {write_html(cl, a.html)}\n")
+    if a.notebook:
+        nb = write_notebook_view(a.notebook, stores, supervisor=a.supervisor,
+                                 options={"requirements": a.requirement or None,
+                                          "today": a.today})
+        sys.stderr.write(f"{PROG}: caseload notebook: {nb}\n")
+
+
 def add_scale(sub: Any, add: Callable[..., Any]) -> None:
     """The parser entries of the programme-scale commands."""
+    sp = add("caseload", cmd_caseload, "every supervisee: last session, next due, unsigned or "
+             "incomplete records, open safeguarding, actions past due, agreement, hours")
+    sp.add_argument("--store", action="extend", nargs="+", metavar="DIR",
+                    help="store folder(s): each user's store or pair folder (default: "
+                         "$SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--supervisor", help="only this supervisor's records (name or hub account)")
+    sp.add_argument("--sort", default="attention", metavar="COLUMN",
+                    help="attention (default: most to do first) or any column; -COLUMN for "
+                         "descending")
+    sp.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    sp.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
+    sp.add_argument("--html", metavar="OUT", help="also write a page with the table and charts")
+    sp.add_argument("--notebook", metavar="OUT.ipynb",
+                    help="also write a caseload notebook (Voila-ready) that refreshes when run")
+    sp.add_argument("--standard", choices=["monthly", "newly-qualified"], default="monthly",
+                    help="supervision standard for the next due date (default: monthly)")
+    sp.add_argument("--start", metavar="YYYY-MM-DD",
+                    help="start of the newly-qualified year (default: each first session)")
+    sp.add_argument("--requirement", action="append", metavar="[WORKER=]NAME",
+                    help="hours requirement from templates/requirements (NAME for everyone, "
+                         "WORKER=NAME for one supervisee); repeatable")
+    sp.add_argument("--today", metavar="YYYY-MM-DD", help="as of this date (default: today)")
+    sp.add_argument("--no-cache", action="store_true", help="read every record again")
+
     sp = add("signers", cmd_signers, "allowed-signers lines (for verify --allowed-signers) from "
              "the SSH public keys recorded in supervision agreements")
     sp.add_argument("agreement", nargs="+", help="agreement workbook(s) (.ipynb)")

@@ -148,9 +148,9 @@ def allowed_signers_line(principal: str, public_key: str) -> str:
 def signers_from_agreement(path: str | os.PathLike[str]) -> list[str]:
     """Allowed-signers lines from the SSH public keys recorded in a supervision agreement.
 
-    A key is an answer that is one SSH public-key line, given to a prompt whose annotation
-    ``public_key`` (or else whose ``role``) is worker or supervisor. Each key is allowed for
-    the name the agreement gives that person and, when it names one, their hub account.
+    A key is an answer that is one SSH public-key line (recognised by its form, never by
+    prompt id), given to a prompt whose ``role`` is worker or supervisor. Each key is allowed
+    for the name the agreement gives that person and, when it names one, their hub account.
     """
     from ..core.workbook import open_record
 
@@ -158,7 +158,7 @@ def signers_from_agreement(path: str | os.PathLike[str]) -> list[str]:
     out: list[str] = []
     for pid, value in rec.answers.items():
         prompt = rec.prompts.get(pid, {})
-        role = prompt.get("public_key") or prompt.get("role", "worker")
+        role = prompt.get("role", "worker")
         if role not in ACCOUNT_ROLES or not isinstance(value, str) \
                 or not PUBLIC_KEY.match(value.strip()):
             continue
