@@ -10,9 +10,11 @@ memory or the stack.
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,45 +68,97 @@ def read_regular(path: str | os.PathLike[str], limit: int, what: str = "file") -
         os.close(fd)
 
 
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_DELTA = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
 def check_depth(raw: bytes | str, limit: int = MAX_DEPTH) -> bool:
     """True when JSON text nests no deeper than ``limit`` (counted on brackets outside strings),
-    so json.loads can never hit Python's recursion limit."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    depth = 0
-    in_str = esc = False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
+    so json.loads can never hit Python's recursion limit.
+
+    Exact for any text json.loads accepts, with C-speed byte operations only: escaped
+    backslashes and quotes are blanked, the text is split on the remaining quotes (every other
+    piece is inside a string; an unterminated string hides the rest, as it would from a
+    parser), and the brackets of the rest are counted."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return True
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    brackets = b"".join(data.split(b'"')[0::2]).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= limit:
+        return True
+    return max(itertools.accumulate(map(_DELTA.__getitem__, brackets))) <= limit
+
+
+def nesting_ok(obj: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when parsed JSON nests no deeper than ``limit`` containers (the same count as
+    ``check_depth`` on its text), walked level by level without recursion."""
+    if type(obj) is not dict and type(obj) is not list:
+        return True
+    if _CPYTHON:
+        return _nesting_ok_gc(obj, limit)
+    stack = [(obj, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > limit:
+            return False
+        for v in node.values() if type(node) is dict else node:
+            if type(v) is dict or type(v) is list:
+                push((v, depth + 1))
     return True
 
 
+_CPYTHON = sys.implementation.name == "cpython"
+
+
+def _nesting_ok_gc(obj: Any, limit: int) -> bool:
+    """CPython: one C call per level instead of a Python loop over every value (3x faster).
+
+    ``gc.get_referents`` gives a level's children; ``gc.is_tracked`` keeps the containers
+    that can have children: CPython tracks every list, and a dict as soon as it holds a
+    dict or list (and never untracks it while it does). An untracked dict therefore holds only
+    scalars: such leaf dicts can sit at most one level below the deepest tracked level, which
+    is checked at the end."""
+    import gc
+
+    level, depth = [obj], 1
+    if depth > limit:
+        return False
+    while True:
+        nxt = list(filter(gc.is_tracked, gc.get_referents(*level)))
+        if not nxt:
+            break
+        depth += 1
+        if depth > limit:
+            return False
+        level = nxt
+    return depth < limit or not any(type(x) is dict or type(x) is list
+                                    for x in gc.get_referents(*level))
+
+
 def parse_json(raw: bytes | str, source: Any, what: str = "JSON") -> Any:
-    """JSON with a depth limit; a clear WorkbookError naming ``source`` otherwise."""
+    """JSON with a depth limit; a clear WorkbookError naming ``source`` otherwise.
+
+    The depth is checked on the parsed value (json.loads itself stops runaway nesting with a
+    RecursionError): a walk costs less than half the parse, scanning the text costs as much."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise WorkbookError(f"{source}: not {what} (not UTF-8 text)", path=source) from None
-    if not check_depth(text):
-        raise WorkbookError(f"{source}: {what} nested more than {MAX_DEPTH} levels deep",
-                            path=source)
+    deep = WorkbookError(f"{source}: {what} nested more than {MAX_DEPTH} levels deep",
+                         path=source)
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        value = json.loads(text)
+    except RecursionError:
+        raise deep from None
+    except ValueError as exc:
         raise WorkbookError(f"{source}: not {what} (invalid or truncated JSON: {exc})",
                             path=source) from exc
+    if not nesting_ok(value):
+        raise deep
+    return value
 
 
 MAX_NODES = 200_000  # YAML nodes after expanding aliases; a prompt set has ~5,000
