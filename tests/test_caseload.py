@@ -167,7 +167,8 @@ def test_sorting(programme):
 def test_cache_reads_only_what_changed(programme, monkeypatch):
     first, _ = read_summaries(programme["stores"])
     files = list((programme["cache"] / "caseload").glob("*.json"))
-    assert len(files) == 2 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    assert len(files) == 3  # per store and top-level folder (agreements, sessions)
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     reads = []
     real = cindex.open_record
 

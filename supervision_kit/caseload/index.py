@@ -1,9 +1,10 @@
 """Read the summaries of every record in one or more stores, with a per-user cache.
 
 A programme's records are spread over many stores (each user's own, each pair's shared
-folder). For each store the cache keeps, per workbook, the size and mtime of the .ipynb and of
-its journal and the record's summary; a refresh lists the folders, compares those numbers and
-reads again only what changed. The cache lives in the reader's own cache folder
+folder). For each store (one file per top-level folder, so a change rewrites only its part)
+the cache keeps, per workbook, the size and mtime of the .ipynb and of its journal and the
+record's summary; a refresh lists the folders, compares those numbers and reads again only
+what changed. The cache lives in the reader's own cache folder
 (``$SUPERVISION_KIT_CACHE``, else ``$XDG_CACHE_HOME/supervision-kit``, else
 ``~/.cache/supervision-kit``; folders 0700, files 0600: it holds a little of each record), never
 in the stores themselves, so a supervisor who can only read a store still gets a warm refresh
@@ -13,6 +14,7 @@ and nothing is left in a shared folder. It is plain JSON; a damaged one is rebui
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -71,12 +73,14 @@ def scan(root: Path) -> dict[str, Key]:
     return found
 
 
-def _cache_file(cache: Path, root: Path) -> Path:
-    digest = hashlib.sha256(str(root).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+def _cache_file(cache: Path, root: str) -> Path:
+    """One cache file per store and top-level folder (a worker's or a case's folder), so a
+    change rewrites only its own part."""
+    digest = hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return cache / "caseload" / f"{digest}.json"
 
 
-def _load_cache(path: Path, root: Path) -> dict[str, Any]:
+def _load_cache(path: Path, root: str) -> dict[str, Any]:
     try:
         st = path.lstat()
         if not path.is_file() or path.is_symlink() or st.st_uid != os.getuid():
@@ -86,20 +90,21 @@ def _load_cache(path: Path, root: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     ok = (isinstance(data, dict) and data.get("format") == CACHE_FORMAT
-          and data.get("summary") == SUMMARY_VERSION and data.get("root") == str(root)
+          and data.get("summary") == SUMMARY_VERSION and data.get("root") == root
           and isinstance(data.get("files"), dict))
     return data["files"] if ok else {}
 
 
-def _write_cache(path: Path, root: Path, files: dict[str, Any]) -> None:
+def _write_cache(path: Path, root: str, files: dict[str, Any]) -> None:
     """Private temp file + rename; a cache that cannot be written is simply not kept."""
     tmp = None
     try:
         make_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"format": CACHE_FORMAT, "summary": SUMMARY_VERSION, "root": str(root),
-                       "files": files}, fh, separators=(",", ":"), ensure_ascii=False)
+        data = json.dumps({"format": CACHE_FORMAT, "summary": SUMMARY_VERSION,
+                           "root": root, "files": files}, separators=(",", ":"))
+        with os.fdopen(fd, "w", encoding="ascii") as fh:  # one write (json.dump writes chunks)
+            fh.write(data)
         os.replace(tmp, path)
         tmp = None
     except (OSError, TypeError, ValueError):
@@ -124,6 +129,18 @@ def read_summaries(stores: list[str | os.PathLike[str]], *, cache: bool = True,
                    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """(summaries with their ``path`` and ``store``, skipped ``{"path", "error"}``) of every
     record in ``stores``; a record found twice (same id) is listed once."""
+    gc_on = gc.isenabled()
+    gc.disable()  # many small containers, no cycles: collections would only slow the read
+    try:
+        return _read_summaries(stores, cache, cache_dir)
+    finally:
+        if gc_on:
+            gc.enable()
+
+
+def _read_summaries(stores: list[str | os.PathLike[str]], cache: bool,
+                    cache_dir: str | os.PathLike[str] | None
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     out: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     seen_roots: set[str] = set()
@@ -137,30 +154,38 @@ def read_summaries(stores: list[str | os.PathLike[str]], *, cache: bool = True,
         if not root.is_dir():
             skipped.append({"path": str(store), "error": f"{store}: not a folder"})
             continue
-        found = scan(root)
-        cfile = _cache_file(croot, root)
-        old = _load_cache(cfile, root) if cache else {}
+        base = str(root)
+        join = os.path.join
+        parts: dict[str, dict[str, Key]] = {}
+        for rel, key in scan(root).items():
+            parts.setdefault(rel.split("/", 1)[0] if "/" in rel else "", {})[rel] = key
         files: dict[str, Any] = {}
-        changed = len(old) != len(found)
-        for rel, key in found.items():
-            hit = old.get(rel)
-            if isinstance(hit, list) and len(hit) == 2 and hit[0] == key \
-                    and isinstance(hit[1], dict):
-                summary = hit[1]
-            else:
-                summary, changed = _read(root / rel), True
-            files[rel] = [key, summary]
-        if cache and changed:
-            _write_cache(cfile, root, files)
+        for top, found in parts.items():
+            name = f"{base}\0{top}"
+            cfile = _cache_file(croot, name)
+            old = _load_cache(cfile, name) if cache else {}
+            mine: dict[str, Any] = {}
+            changed = len(old) != len(found)
+            for rel, key in found.items():
+                hit = old.get(rel)
+                if isinstance(hit, list) and len(hit) == 2 and hit[0] == key \
+                        and isinstance(hit[1], dict):
+                    summary = hit[1]
+                else:
+                    summary, changed = _read(Path(join(base, rel))), True
+                mine[rel] = [key, summary]
+            if cache and changed:
+                _write_cache(cfile, name, mine)
+            files |= mine
         for rel in sorted(files):
-            summary = files[rel][1]
-            path = str(root / rel)
+            summary = dict(files[rel][1])  # the cache's entry stays as read
+            summary["path"], summary["store"] = join(base, rel), base
             if "error" in summary:
-                skipped.append({"path": path, "error": str(summary["error"])})
+                skipped.append({"path": summary["path"], "error": str(summary["error"])})
                 continue
             if summary.get("id") is not None:
                 if summary["id"] in seen_ids:
                     continue
                 seen_ids.add(summary["id"])
-            out.append({**summary, "path": path, "store": str(root)})
+            out.append(summary)
     return out, skipped

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..core.prompts import is_answered
-from ..core.workbook import Record, meaning
+from ..core.workbook import Record
 from ..generate.carry import WORKER, carried_items
 from ..signoff.sign import missing_required
 
@@ -66,11 +66,10 @@ def summarise(rec: Record) -> dict[str, Any]:
     minutes = None
     review: list[str] = []
     worker_scoped = False
-    for pid, p in rec.prompts.items():
-        m = meaning(p)
-        if m.get("duration") == "minutes" and minutes is None:
+    for pid, p in rec.prompts.items():  # the annotations (core.workbook.ANNOTATIONS) read
+        if p.get("duration") == "minutes" and minutes is None:
             minutes = _minutes(answers.get(pid))
-        if m.get("review_date") and is_answered(answers.get(pid)):
+        if p.get("review_date") and is_answered(answers.get(pid)):
             review.append(str(answers[pid])[:10])
         for key in ("carry", "carried"):
             if isinstance(p.get(key), dict) and p[key].get("scope") == "worker":

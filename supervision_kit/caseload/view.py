@@ -86,16 +86,15 @@ def _row(key: str, recs: list[dict[str, Any]], today: dt.date, standard: Supervi
     signable = [r for r in recs if r["kind"] not in NOT_SIGNED]
     unsigned = [r for r in signable if not r["locked"]]
     incomplete = [r for r in unsigned if r["missing"]]
-    owners = {o for r in recs for o in r["cases"]} | (
-        {WORKER} if any(r.get("covers_worker") for r in recs) else set())
+    newest: dict[str, dict[str, Any]] = {}  # owner -> the latest record about it
+    for r in past:  # in date order: the last one covering an owner wins
+        for owner in r["cases"]:
+            newest[owner] = r
+        if covers(r, WORKER):
+            newest[WORKER] = r
     items: list[dict[str, Any]] = []
-    for owner in sorted(owners):
-        newest = None
-        for r in past:  # dated order: the last one covering the owner wins
-            if covers(r, owner):
-                newest = r
-        if newest is not None:
-            items += [{**i, "case": owner or None} for i in newest["items"].get(owner, [])]
+    for owner in sorted(newest):
+        items += [{**i, "case": owner or None} for i in newest[owner]["items"].get(owner, [])]
     safeguarding = [i for i in items if i["as"] == SAFEGUARDING]
     overdue_items = [i for i in items if i["as"] != SAFEGUARDING and i.get("due")
                      and i["due"] < today.isoformat()]
