@@ -101,6 +101,18 @@ def progress_review(wb: Workbook) -> None:
     _html(review_tables_html(case_df, case))
 
 
+def hub_note(info: dict[str, Any]) -> str:
+    """On JupyterHub: which role the signed-in account may sign (signoff.identity)."""
+    from ..signoff.identity import account_for, hub_user
+
+    user = hub_user()
+    if not user:
+        return ""
+    mine = [r for r in ROLES if account_for(info, r) == user]
+    what = f"you can sign as the {mine[0]}" if mine else "you cannot sign this record"
+    return f"<i>Signed in to the hub as <b>{html.escape(user)}</b>: {what}.</i>"
+
+
 def signoff_panel(wb: Workbook) -> Any:
     """Sign buttons for each role, the record's state, and addenda once locked."""
     status = W.HTML()
@@ -124,7 +136,7 @@ def signoff_panel(wb: Workbook) -> Any:
 
     def refresh() -> None:
         state = wb.refresh_lock()
-        parts = []
+        parts = [n for n in (hub_note(wb.info),) if n]
         for role in ROLES:
             s = state.signed.get(role)
             parts.append(f"<b>{role.capitalize()}</b>: " + (
