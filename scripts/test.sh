@@ -17,6 +17,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# the JupyterHub test (tests/e2e/test_hub.py) checks the pair folders' default ACL
+if ! command -v setfacl >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq acl >/tmp/supervision-kit-apt.log 2>&1 \
+    || echo "note: could not install acl; the hub test will not check default ACLs"
+fi
+
 # the JupyterHub test (tests/e2e/test_hub.py) needs the proxy JupyterHub uses, from npm
 if ! command -v configurable-http-proxy >/dev/null 2>&1; then
   if command -v npm >/dev/null 2>&1; then
