@@ -134,7 +134,9 @@ def body_html(cl: Caseload) -> str:
 PAGE_STYLE = ("body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}"
               "table.caseload{border-collapse:collapse;font-size:0.8em}"
               "table.caseload th,table.caseload td{border:1px solid #ccc;padding:3px 6px;"
-              "text-align:left;vertical-align:top}img{display:block;margin:1em 0;max-width:100%}")
+              "text-align:left;vertical-align:top;white-space:nowrap}"
+              "table.caseload td:last-child{white-space:normal;min-width:24em}"
+              "img{display:block;margin:1em 0;max-width:100%}")
 
 
 def write_html(cl: Caseload, out: str | os.PathLike[str]) -> Path:
