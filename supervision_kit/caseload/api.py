@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ def parse_requirements(specs: list[str] | None,
     return out
 
 
-def load_caseload(stores: list[str | os.PathLike[str]], *, supervisor: str | None = None,
+def load_caseload(stores: Sequence[str | os.PathLike[str]], *, supervisor: str | None = None,
                   today: str | dt.date | None = None,
                   standard: SupervisionStandard | None = None,
                   requirements: list[str] | dict[str, dict[str, Any]] | None = None,

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,7 @@ def _read(path: Path) -> dict[str, Any]:
         return {"error": f"{path}: unexpected workbook structure: {exc!r}"}
 
 
-def read_summaries(stores: list[str | os.PathLike[str]], *, cache: bool = True,
+def read_summaries(stores: Sequence[str | os.PathLike[str]], *, cache: bool = True,
                    cache_dir: str | os.PathLike[str] | None = None
                    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """(summaries with their ``path`` and ``store``, skipped ``{"path", "error"}``) of every
@@ -138,7 +139,7 @@ def read_summaries(stores: list[str | os.PathLike[str]], *, cache: bool = True,
             gc.enable()
 
 
-def _read_summaries(stores: list[str | os.PathLike[str]], cache: bool,
+def _read_summaries(stores: Sequence[str | os.PathLike[str]], cache: bool,
                     cache_dir: str | os.PathLike[str] | None
                     ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     out: list[dict[str, Any]] = []

@@ -82,7 +82,8 @@ def _row(key: str, recs: list[dict[str, Any]], today: dt.date, standard: Supervi
     sessions = [r for r in past if r["kind"] == SESSION]
     days = sorted({d for r in sessions if (d := _date(r["date"]))})
     last, first = (days[-1], days[0]) if days else (None, None)
-    due = last + dt.timedelta(days=interval_days(standard, last, first)) if last else today
+    due = (last + dt.timedelta(days=interval_days(standard, last, first))
+           if last and first else today)
     signable = [r for r in recs if r["kind"] not in NOT_SIGNED]
     unsigned = [r for r in signable if not r["locked"]]
     incomplete = [r for r in unsigned if r["missing"]]

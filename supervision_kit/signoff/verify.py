@@ -93,7 +93,8 @@ def identity_problems(signed: dict[str, dict[str, Any]], info: dict[str, Any],
                       allowed_signers: Path | None) -> tuple[list[str], list[str]]:
     """(problems, notes) about who signed: hub accounts against the workbook's, and SSH
     signatures against an allowed-signers file."""
-    problems, notes = [], []
+    problems: list[str] = []
+    notes: list[str] = []
     for role, sig in signed.items():
         named, hub = info.get(ACCOUNT_KEYS.get(role, "")), sig.get("hub_user")
         if hub and named and hub != named:
