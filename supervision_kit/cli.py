@@ -67,6 +67,7 @@ def _read_json_file(path: str) -> Any:
 
 def cmd_new(a: argparse.Namespace) -> None:
     from .generate.render import new_workbook
+    from .signoff.identity import accounts
 
     bad = [p for p in a.param or [] if "=" not in p]
     if bad:
@@ -74,7 +75,8 @@ def cmd_new(a: argparse.Namespace) -> None:
     params = dict(p.split("=", 1) for p in a.param) if a.param else {}
     path = new_workbook(cases=a.case or [], worker=a.worker, supervisor=a.supervisor, date=a.date,
                         focus=a.focus or "", template=a.template, store=a.store,
-                        templates=a.templates, params=params)
+                        templates=a.templates, params=params,
+                        accounts=accounts(a.worker_user, a.supervisor_user))
     _out(str(path))
 
 
@@ -160,9 +162,17 @@ def cmd_templates_list(a: argparse.Namespace) -> None:
 def cmd_table(a: argparse.Namespace) -> None:
     from .table.index import load_store, to_records
 
+    if a.format == "parquet" and not a.out:
+        raise InputError("table --format parquet needs --out FILE.parquet")
     df = load_store(a.store, case=a.case, private=a.private)
     for s in df.attrs.get("skipped", []):
         sys.stderr.write(f"{PROG}: warning: skipped {s['error']}\n")
+    if a.format == "parquet":
+        from .table.warehouse import write_parquet
+
+        res = write_parquet(df, a.out)
+        _out(f"wrote {res['rows']} row(s) from {res['workbooks']} workbook(s) to {res['path']}")
+        return
     rows = to_records(df.drop(columns=["context"]))
     if a.format == "json":
         _out(json.dumps(rows, indent=1, ensure_ascii=False, default=str), data=True)
@@ -182,7 +192,7 @@ def cmd_progress(a: argparse.Namespace) -> None:
 def cmd_sign(a: argparse.Namespace) -> None:
     from .signoff import sign
 
-    res = sign(a.workbook, a.role, a.name)
+    res = sign(a.workbook, a.role, a.name, key=a.key)
     _out(f"signed {Path(a.workbook).name} as {a.role} ({res['name']}) at {res['t']}")
     _out("locked: signed by worker and supervisor" if res["locked"] else f"not locked yet: "
          f"{res['waiting']}")
@@ -192,7 +202,7 @@ def cmd_verify(a: argparse.Namespace) -> None:
     from .core.errors import VerificationFailed
     from .signoff import verify
 
-    rep = verify(a.workbook)
+    rep = verify(a.workbook, allowed_signers=a.allowed_signers)
     for line in rep.lines():
         _out(line)
     if not rep.ok:
@@ -523,6 +533,82 @@ def _placement_parsers(add: Callable[..., _Parser]) -> None:
     sp = add("review", cmd_review, "a record's review state, comments and evidence tags")
     sp.add_argument("workbook", help="path to a workbook (.ipynb)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
+# ---------------------------------------------------------------- programme scale (issue 16):
+# caseload view and signers; JupyterHub deployment in deploy/. Parser entries: add_scale().
+
+
+def cmd_signers(a: argparse.Namespace) -> None:
+    from .signoff.sshsig import signers_from_agreement
+
+    lines = [line for nb in a.agreement for line in signers_from_agreement(nb)]
+    if not lines:
+        raise InputError("no SSH public keys recorded in " + ", ".join(a.agreement))
+    _out("\n".join(dict.fromkeys(lines)), data=True)
+
+
+def cmd_caseload(a: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from .caseload.api import load_caseload
+    from .caseload.report import text_table, write_html, write_notebook_view
+    from .caseload.view import SHOWN
+    from .core.store import check_date, store_root
+    from .progress.measures import SupervisionStandard
+
+    start = dt.date.fromisoformat(check_date(a.start)) if a.start else None
+    std = SupervisionStandard(newly_qualified=a.standard == "newly-qualified", start=start)
+    stores = a.store or [str(store_root(None))]
+    cl = load_caseload(stores, supervisor=a.supervisor, today=a.today, standard=std,
+                       requirements=a.requirement, sort=a.sort, cache=not a.no_cache)
+    for s in cl.skipped:
+        sys.stderr.write(f"{PROG}: warning: skipped {s['error']}\n")
+    if a.format == "json":
+        _out(json.dumps({"today": cl.today.isoformat(), "standard": cl.standard.label,
+                         "supervisees": cl.rows}, indent=1, ensure_ascii=False, default=str),
+             data=True)
+    elif a.format == "csv":
+        _csv(SHOWN, ([r[c] for c in SHOWN] for r in cl.rows), not a.raw_csv)
+    else:
+        _out(text_table(cl))
+    if a.html:
+        sys.stderr.write(f"{PROG}: caseload page: {write_html(cl, a.html)}\n")
+    if a.notebook:
+        nb = write_notebook_view(a.notebook, stores, supervisor=a.supervisor,
+                                 options={"requirements": a.requirement or None,
+                                          "today": a.today})
+        sys.stderr.write(f"{PROG}: caseload notebook: {nb}\n")
+
+
+def add_scale(sub: Any, add: Callable[..., Any]) -> None:
+    """The parser entries of the programme-scale commands."""
+    sp = add("caseload", cmd_caseload, "every supervisee: last session, next due, unsigned or "
+             "incomplete records, open safeguarding, actions past due, agreement, hours")
+    sp.add_argument("--store", action="extend", nargs="+", metavar="DIR",
+                    help="store folder(s): each user's store or pair folder (default: "
+                         "$SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--supervisor", help="only this supervisor's records (name or hub account)")
+    sp.add_argument("--sort", default="attention", metavar="COLUMN",
+                    help="attention (default: most to do first) or any column; -COLUMN for "
+                         "descending")
+    sp.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    sp.add_argument("--raw-csv", action="store_true",
+                    help="do not neutralise cells that start like a spreadsheet formula")
+    sp.add_argument("--html", metavar="OUT", help="also write a page with the table and charts")
+    sp.add_argument("--notebook", metavar="OUT.ipynb",
+                    help="also write a caseload notebook (Voila-ready) that refreshes when run")
+    sp.add_argument("--standard", choices=["monthly", "newly-qualified"], default="monthly",
+                    help="supervision standard for the next due date (default: monthly)")
+    sp.add_argument("--start", metavar="YYYY-MM-DD",
+                    help="start of the newly-qualified year (default: each first session)")
+    sp.add_argument("--requirement", action="append", metavar="[WORKER=]NAME",
+                    help="hours requirement from templates/requirements (NAME for everyone, "
+                         "WORKER=NAME for one supervisee); repeatable")
+    sp.add_argument("--today", metavar="YYYY-MM-DD", help="as of this date (default: today)")
+    sp.add_argument("--no-cache", action="store_true", help="read every record again")
+
+    sp = add("signers", cmd_signers, "allowed-signers lines (for verify --allowed-signers) from "
+             "the SSH public keys recorded in supervision agreements")
+    sp.add_argument("agreement", nargs="+", help="agreement workbook(s) (.ipynb)")
 
 
 # ---------------------------------------------------------------- parser
@@ -555,6 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--templates", help="your own templates folder (default: the packaged one)")
     sp.add_argument("--param", action="append", metavar="KEY=VALUE",
                     help="template parameter, e.g. reflective_model=driscoll")
+    sp.add_argument("--worker-user", metavar="ACCOUNT",
+                    help="the worker's JupyterHub account: on a hub only it may sign as worker")
+    sp.add_argument("--supervisor-user", metavar="ACCOUNT",
+                    help="the supervisor's JupyterHub account (may sign as supervisor)")
 
     sp = add("prompts", cmd_prompts, "list a workbook's prompts")
     workbook_arg(sp)
@@ -600,7 +690,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("table", cmd_table, "print every answer in the store (one row per workbook x prompt)")
     sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
     sp.add_argument("--case", help="only this case")
-    sp.add_argument("--format", choices=["csv", "json"], default="csv")
+    sp.add_argument("--format", choices=["csv", "json", "parquet"], default="csv",
+                    help="parquet needs --out and pyarrow "
+                         "(pip install 'supervision-kit[warehouse]')")
+    sp.add_argument("--out", metavar="FILE", help="write to this file (parquet only)")
     sp.add_argument("--private", action="store_true",
                     help="include answers to prompts marked private (wellbeing, personal impact)")
     sp.add_argument("--raw-csv", action="store_true",
@@ -617,9 +710,13 @@ def build_parser() -> argparse.ArgumentParser:
     workbook_arg(sp)
     sp.add_argument("--role", required=True, choices=roles)
     sp.add_argument("--name", required=True, help="your name or initials")
+    sp.add_argument("--key", metavar="PATH", help="also sign with this SSH key (ssh-keygen -Y "
+                    "sign; default $SUPERVISION_KIT_SIGNING_KEY); --name is its principal")
 
     sp = add("verify", cmd_verify, "check signatures and history; exit 1 if anything changed")
     workbook_arg(sp)
+    sp.add_argument("--allowed-signers", metavar="FILE",
+                    help="check SSH signatures against this allowed-signers file (git's format)")
 
     sp = add("addendum", cmd_addendum, "add a dated addendum to a locked workbook")
     workbook_arg(sp)
@@ -682,6 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="shut down a closed page's kernel after this idle time (default: 900)")
 
     _placement_parsers(add)
+    add_scale(sub, add)
     return p
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BusyError
-from .store import FILE_MODE, no_symlink
+from .store import file_mode, no_symlink
 
 DEFAULT_WAIT = 15.0  # seconds; appends take milliseconds, finalize well under a second
 ENV_WAIT = "SUPERVISION_KIT_LOCK_WAIT"  # seconds, for scripts that would rather fail fast
@@ -61,7 +61,7 @@ def workbook_lock(workbook: str | os.PathLike[str], *, wait: float | None = None
     wb = Path(workbook)
     path = lock_path(wb)
     no_symlink(path, "lock file")
-    lock = FileLock(str(path), timeout=wait, mode=FILE_MODE, thread_local=False)
+    lock = FileLock(str(path), timeout=wait, mode=file_mode(wb.parent), thread_local=False)
     try:
         lock.acquire()
     except Timeout:

@@ -142,12 +142,14 @@ def prompt_index_of(prompt_set: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def answer_cells(nb: dict[str, Any]) -> list[tuple[int, str]]:
-    return [
-        (i, c["metadata"][META]["prompt"])
-        for i, c in enumerate(nb["cells"])
-        if c.get("cell_type") == "code" and isinstance(c.get("metadata", {}).get(META), dict)
-        and isinstance(c["metadata"][META].get("prompt"), str)
-    ]
+    out = []
+    for i, c in enumerate(nb["cells"]):
+        own = c.get("metadata", {}).get(META)
+        if type(own) is dict:  # noqa: E721 - exact type: parsed JSON, checked per cell
+            pid = own.get("prompt")
+            if isinstance(pid, str) and c.get("cell_type") == "code":
+                out.append((i, pid))
+    return out
 
 
 def mirrored(out: Any) -> dict[str, Any] | None:

@@ -79,8 +79,12 @@ def new_workbook(
     store: str | os.PathLike[str] | None = None,
     templates: str | None = None,
     params: dict[str, Any] | None = None,
+    accounts: dict[str, str] | None = None,
 ) -> Path:
     """Create a workbook in the store and return its path.
+
+    ``accounts`` (``{"worker_user": …, "supervisor_user": …}``, see signoff.identity) names
+    the JupyterHub accounts allowed to sign for each role; it is kept in the metadata.
 
     A session template with case blocks takes zero or more ``cases`` (each gets its own block)
     and lives in ``<store>/sessions/``; a template made for one case needs exactly one and
@@ -124,6 +128,7 @@ def new_workbook(
         "worker": worker,
         "supervisor": supervisor,
         "focus": focus,
+        **(accounts or {}),
     }
     nb = render_workbook(nb_tpl, prompt_set, info, params or {}, carry=carry, notes=notes,
                          workbook_file=path.name)

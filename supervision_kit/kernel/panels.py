@@ -339,6 +339,18 @@ class FileWatch:
         self._stop.set()
 
 
+def hub_note(info: dict[str, Any]) -> str:
+    """On JupyterHub: which role the signed-in account may sign (signoff.identity)."""
+    from ..signoff.identity import account_for, hub_user
+
+    user = hub_user()
+    if not user:
+        return ""
+    mine = [r for r in ROLES if account_for(info, r) == user]
+    what = f"you can sign as the {mine[0]}" if mine else "you cannot sign this record"
+    return f"<i>Signed in to the hub as <b>{html.escape(user)}</b>: {what}.</i>"
+
+
 def finish_panel(wb: Workbook) -> W.Widget:
     """The end of a workbook: where the record stands, what is missing, sign as worker or
     supervisor, save the complete record, and addenda once locked."""
@@ -369,7 +381,8 @@ def finish_panel(wb: Workbook) -> W.Widget:
     def refresh(s: Any = None) -> None:
         s = s or wb.standing()
         st = s.state
-        lines = [f"{s.icon()} <b>{html.escape(s.headline())}.</b>",
+        lines = [n for n in (hub_note(wb.info),) if n]
+        lines += [f"{s.icon()} <b>{html.escape(s.headline())}.</b>",
                  f"{s.answered} of {s.total} questions answered."]
         for role in ROLES:
             sig = st.signed.get(role)
