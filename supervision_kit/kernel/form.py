@@ -118,7 +118,8 @@ class Workbook:
 
         st = self.session.state
         answers = self.answers()
-        view = types.SimpleNamespace(answers=answers, prompts=self.prompts)
+        view = types.SimpleNamespace(answers=answers, prompts=self.prompts,
+                                     not_discussed=self.session.not_discussed)
         missing = missing_required(view)  # type: ignore[arg-type]  # reads answers, prompts
         editable = [p for p in self.prompts.values() if not p.get("readonly")]
         answered = sum(is_answered(answers.get(p["id"])) for p in editable)

@@ -20,7 +20,8 @@ def hostile_next_session(lab_workbook):
     first = lab_workbook(case="e2e-hostile", template="session", date="2026-02-02")
     fill(first, {
         "goals": [{"goal": PAYLOADS[0], "expected": PAYLOADS[1], "attainment": 0}],
-        "actions": [{"action": PAYLOADS[2], "owner": PAYLOADS[3]}],
+        "actions": [{"action": PAYLOADS[2], "owner": "Worker"},
+                    {"action": PAYLOADS[3], "owner": "Worker"}],
     })
     return lab_workbook(case="e2e-hostile", template="session", date="2026-03-02")
 
