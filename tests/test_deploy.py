@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -99,7 +100,10 @@ def test_z2jh_values_and_hook(tmp_path, monkeypatch):
     def spawn(name):
         sp = SimpleNamespace(user=SimpleNamespace(name=name), environment={}, volumes=[],
                              volume_mounts=[], uid=1000, gid=100, supplemental_gids=[])
-        asyncio.run(hook(sp))
+        # a thread of its own: the browser tests' Playwright keeps an event loop running in
+        # this thread for the whole session, and asyncio.run refuses to nest in it
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, hook(sp)).result(timeout=30)
         return sp
 
     bob = spawn("bob")

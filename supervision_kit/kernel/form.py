@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,11 @@ class Standing:
             self.kind, "check"))
 
 
+# Seconds after the last cell ran at which ``focus_top`` focuses the top again: JupyterLab's
+# run-all scroll gives up after 3 s (WindowedList's programmatic-scroll timeout).
+REFOCUS_AFTER = (0.8, 3.4)
+
+
 class Workbook:
     """The kernel side of one open workbook: widgets over a ``Session``."""
 
@@ -90,6 +96,7 @@ class Workbook:
         self.listeners: list[Any] = []  # called with the Standing after every change
         self._saved_at = ""
         self._error = ""
+        self._changes = 0  # value changes so far: a late re-focus never follows the person
         self.session.on_saved = self._saved
         self.session.on_locked = self._locked_elsewhere
         self.session.on_error = lambda message: self._set_status(error=message)
@@ -222,6 +229,7 @@ class Workbook:
         return lambda value: self._changed(prompt_id, value)
 
     def _changed(self, prompt_id: str, value: Any) -> None:
+        self._changes += 1
         try:
             value = self.session.put(prompt_id, value)
         except InputError as exc:
@@ -274,16 +282,32 @@ class Workbook:
             field.replace_value(self.values.get(pid), self.locked)
 
     def focus_top(self) -> None:
-        """Bring the view back to the top after Run All (JupyterLab scrolls to the last cell):
-        focus the first control at the top of the workbook (ipywidgets' own focus message)."""
+        """Bring the view back to the top after Run All: focus the first control at the top
+        of the workbook (ipywidgets' own focus message).
+
+        Run All makes the last cell active and scrolls to it; JupyterLab then re-focuses that
+        cell once its programmatic scroll settles (a scroll-end event, or after 3 s), which can
+        come after the last cell ran. So the focus is sent again a little later, unless the
+        person has changed an answer in the meantime."""
         if app_mode():
             return
         from .look import settled_output
 
         display(settled_output(), raw=True)
         target = getattr(self, "top_control", None)
-        if target is not None:
-            target.focus()
+        if target is None:
+            return
+        target.focus()
+        changes = self._changes
+
+        def again() -> None:
+            if self._changes == changes and not self.locked:
+                target.focus()
+
+        for delay in REFOCUS_AFTER:
+            timer = threading.Timer(delay, again)
+            timer.daemon = True
+            timer.start()
 
     # -- panels (each cell in the templates calls one of these)
     def progress_strip(self) -> None:
