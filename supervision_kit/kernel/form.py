@@ -161,7 +161,10 @@ class Workbook:
         from ..workshop.public import BANNER, banner_html
 
         if not stylesheet_shown():  # workbooks whose parameters cell does not show it
+            from .look import script_output
+
             display({"text/html": stylesheet_html(), "text/plain": ""}, raw=True)
+            display(script_output()["data"], raw=True)
         banner = banner_html()  # "training only" on a public host such as mybinder.org
         if banner:  # a plain HTML output: kept in the saved notebook, no widget needed
             display({"text/html": banner, "text/plain": "Warning: " + BANNER}, raw=True)
@@ -170,7 +173,8 @@ class Workbook:
 
         check, listing = missing_button(self)
         self.top_control = None if self.locked else check
-        display(W.VBox([self.status, check, listing], layout=SHARED.full, _dom_classes=(OUT,)))
+        display(W.VBox([self.status, check, listing], layout=SHARED.full,
+                       _dom_classes=(OUT, "sk-status-box")))
 
     def _set_status(self, saved: str = "", error: str | None = None) -> None:
         if saved:
