@@ -44,6 +44,9 @@ READY = """(ids) => {
   window.__skReady = (performance.now() - window.__skT0) / 1000;
   return true;
 }"""
+# app mode (Voila): every prompt and the finish panel are in the page
+READY_APP = """(ids) => ids.every(id => document.querySelector('.sk-prompt-' + id))
+  && !!document.querySelector('.sk-finish')"""
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\ufe0f]")
 
 

@@ -1,0 +1,76 @@
+"""Finished without a terminal: check what is missing, sign as worker and supervisor, and save
+the complete record, all from the workbook's buttons; the state is always shown plainly, and
+the files on disk agree with the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import expect
+
+from supervision_kit.core.workbook import ANSWER_MIME, load_notebook, open_record, prompt_index
+from tests.e2e.conftest import REPORT, wait_journal
+from tests.helpers import run_cli
+
+
+def test_check_sign_lock_and_save_the_complete_record(lab, page, lab_workbook):
+    nb = lab_workbook(case="finish-01", template="session")
+    prompts = prompt_index(load_notebook(nb))
+    required = {pid: p for pid, p in prompts.items() if p.get("required") and not p.get("show_if")
+                and p["kind"] == "long_text"}
+    assert required, "the session template has required text prompts"
+    lab.open(page, nb)
+    lab.run_all(page, "wellbeing")
+    finish = page.locator(".sk-finish")
+    finish.wait_for()
+    status = page.locator(".sk-status")
+    expect(status).to_contain_text(f"Incomplete: {len(required)} required answer")
+
+    # (a) check completeness: the list names every missing question
+    finish.get_by_role("button", name="Check what is missing").click()
+    listing = finish.locator(".sk-missing")
+    for p in required.values():
+        expect(listing).to_contain_text(p["label"])
+
+    # signing refuses while answers are missing, and says which
+    finish.get_by_role("button", name="Sign as worker").click()
+    expect(finish).to_contain_text("not signed")
+    assert "worker" not in open_record(nb).state.signed
+
+    for pid in required:
+        box = page.locator(f".sk-prompt-{pid} textarea")
+        box.scroll_into_view_if_needed()
+        box.fill(f"Evidence for {pid}: what I did and how the person responded.")
+    wait_journal(nb, lambda a: all(a.get(pid) for pid in required))
+    expect(status).to_contain_text("Draft: every required answer is given, ready to sign")
+
+    # (b) sign as worker, then as supervisor: waiting, then locked
+    names = finish.get_by_role("textbox")
+    assert names.nth(0).input_value() == "W. Test" and names.nth(1).input_value() == "S. Test"
+    finish.get_by_role("button", name="Sign as worker").click()
+    state = finish.locator(".sk-state")
+    expect(state).to_contain_text("Signed by W. Test (worker); waiting for the supervisor")
+    expect(status).to_contain_text("waiting for the supervisor")
+    finish.get_by_role("button", name="Sign as supervisor").click()
+    expect(state).to_contain_text("Locked: signed by W. Test (worker) and S. Test (supervisor)")
+    expect(status).to_contain_text("Locked")
+    first = next(iter(required))
+    expect(page.locator(f".sk-prompt-{first} textarea")).to_be_disabled()
+
+    # (c) save the complete record: JupyterLab's own Save, then the kernel checks the file
+    save = page.locator(".sk-save-record")
+    save.scroll_into_view_if_needed()
+    save.click()
+    expect(page.locator(".sk-file")).to_contain_text("holds all", timeout=15_000)
+    assert page.locator(".jp-Dialog").count() == 0  # no "run this command?" question
+    saved = {o["data"][ANSWER_MIME]["id"]: o["data"][ANSWER_MIME]["value"]
+             for c in json.loads(nb.read_text())["cells"] for o in c.get("outputs", [])
+             if ANSWER_MIME in o.get("data", {})}
+    assert all(saved[pid] for pid in required)
+    # the CLI is an equal path and agrees
+    code, out, err = run_cli("verify", nb)
+    assert code == 0, out + err
+    code, out, err = run_cli("responses", nb)
+    assert code == 0 and all(json.loads(out)["answers"][pid] for pid in required)
+    REPORT["finish panel"] = ("check → sign refused (list shown) → fill → sign ×2 → locked → "
+                              "Save the complete record: file holds every answer, verify OK")
