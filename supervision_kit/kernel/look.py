@@ -25,6 +25,7 @@ CELL = f".jp-CodeCell:has(.{OUT})"  # a cell of ours (a cell-local :has stays ch
 CSS = f"""
 {CELL} .jp-Cell-inputWrapper {{ display: none; }}
 {CELL} .jp-OutputPrompt {{ visibility: hidden; }}
+{CELL} .jp-OutputArea-promptOverlay {{ display: none; }}
 {CELL} + .jp-CodeCell.jp-mod-noOutputs {{ display: none; }}
 .jp-CodeCell:has(.{MARKER}), .jp-CodeCell:has(.sk-quiet) {{ display: none; }}
 .jp-OutputArea-child:has(.sk-prompt) + .jp-OutputArea-child {{ display: none; }}
