@@ -71,6 +71,7 @@ CSS = f"""
 .sk-finish {{ border-top: 1px solid #8c8c8c; padding-top: 8px; margin-top: 8px; gap: 6px; }}
 .sk-finish .widget-label {{ width: auto !important; color: var(--jp-content-font-color0, #000); }}
 .sk-addendum > .widget-textarea {{ flex-direction: column; align-items: stretch; }}
+.sk-addendum .widget-textarea > .widget-label {{ text-align: left; width: auto !important; }}
 .sk-save-record {{ display: inline-block; padding: 4px 12px; border-radius: 2px;
   border: 1px solid #0b5394; background: #0b5394; color: #fff !important; font-weight: 600;
   text-decoration: none !important; cursor: pointer; font-size: 13px; line-height: 20px; }}

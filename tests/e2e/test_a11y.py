@@ -161,7 +161,7 @@ def test_zoom_200_keeps_every_prompt_usable(lab, browser, lab_workbook, shots_di
         box.scroll_into_view_if_needed()
         box.fill("Readable at twice the size.")
         wait_journal(nb, lambda a: a.get("wellbeing") == "Readable at twice the size.")
-        page.locator(".sk-prompt-session_rating").scroll_into_view_if_needed()
+        box.evaluate("el => el.closest('.sk-prompt').scrollIntoView({block: 'start'})")
         page.wait_for_timeout(300)
         path = shots_dir / "zoom-200.png"
         page.screenshot(path=str(path))

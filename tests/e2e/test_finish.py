@@ -63,6 +63,10 @@ def test_check_sign_lock_and_save_the_complete_record(lab, page, lab_workbook):
     save.click()
     expect(page.locator(".sk-file")).to_contain_text("holds all", timeout=15_000)
     assert page.locator(".jp-Dialog").count() == 0  # no "run this command?" question
+    page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()  # more room
+    finish.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    lab.shot(page, "finish")
     saved = {o["data"][ANSWER_MIME]["id"]: o["data"][ANSWER_MIME]["value"]
              for c in json.loads(nb.read_text())["cells"] for o in c.get("outputs", [])
              if ANSWER_MIME in o.get("data", {})}
