@@ -273,10 +273,11 @@ def file_state(wb: Workbook) -> tuple[bool, str]:
         return True, (f"<p class='sk-ok'>{icon('check')} The notebook file (saved {mtime}) holds "
                       f"all {n} answer{'s' if n != 1 else ''}: it is the complete record.</p>")
     k = len(behind)
+    what = "your latest answer" if k == 1 else f"{k} of your latest answers"
     return False, (f"<p>{icon('info-circle')} The notebook file (saved {mtime}) does not hold "
-                   f"{k} of your latest answer{'s' if k != 1 else ''} yet. They are safe in "
-                   "the journal; press <b>Save the complete record</b> to put them in the "
-                   "file.</p>")
+                   f"{what} yet. {'It is' if k == 1 else 'They are'} safe in the journal; "
+                   "press <b>Save the complete record</b> to put "
+                   f"{'it' if k == 1 else 'them'} in the file.</p>")
 
 
 class FileWatch:
