@@ -26,7 +26,7 @@ START = (
     "automatically as you type** (into a journal beside this file)."
 )
 HEADERS = {
-    "session": "# Supervision session\n\n**Case** $case_id · **Date** $session_date · "
+    "session": "# Supervision session\n\n**Cases** $cases · **Date** $session_date · "
     "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line",
     "process_recording": "# Process recording\n\n**Case** $case_id · **Date** $session_date · "
     "**Worker** $worker · **Supervisor** $supervisor  \n$focus_line\n\n"
@@ -38,6 +38,28 @@ HEADERS = {
     "**Worker** $worker · **Supervisor** $supervisor",
     "workshop": "# Training workshop\n\n**Participant** $case_id · **Date** $session_date\n\n"
     "**Fictional training material only: do not enter real client information.**",
+    "agreement": "# Supervision agreement\n\n**Worker** $worker · **Supervisor** $supervisor · "
+    "**Date** $session_date\n\n"
+    "One agreement for this worker and supervisor. Fill it in together, review it at least "
+    "once a year, and both sign it.",
+    "critical_incident": "# Critical incident analysis\n\n**Case** $case_id · **Date** "
+    "$session_date · **Worker** $worker · **Supervisor** $supervisor  \n$focus_line\n\n"
+    "If anyone may still be at risk, act under your local safeguarding procedure now; do not "
+    "wait to finish this record. Use roles and case ids, never names.",
+    # placements (docs/placements.md)
+    "learning_agreement": "# Placement learning agreement\n\n**Student** $worker · "
+    "**Practice educator** $supervisor · **Date** $session_date · **Framework** $framework\n\n"
+    "Agree it together at the start of the placement and both sign it. The framework was "
+    "chosen when this workbook was made (`--param framework=NAME`); the evaluations use it.",
+    "placement_supervision": "# Placement supervision\n\n**Cases** $cases · **Date** "
+    "$session_date · **Student** $worker · **Practice educator** $supervisor  \n$focus_line",
+    "observation": "# Direct observation of practice\n\n**Case** $case_id · **Date** "
+    "$session_date · **Student** $worker · **Practice educator** $supervisor\n\n"
+    "Observe only with the person's agreement. Use roles and case ids, never names.",
+    "midpoint_evaluation": "# Placement mid-point evaluation\n\n**Student** $worker · "
+    "**Practice educator** $supervisor · **Date** $session_date · **Framework** $framework",
+    "final_evaluation": "# Placement final evaluation\n\n**Student** $worker · "
+    "**Practice educator** $supervisor · **Date** $session_date · **Framework** $framework",
 }
 CLOSING = (
     "## When you have finished\n\n"
@@ -69,6 +91,9 @@ show_stylesheet()
 """
 SETUP = ("# Loads your saved answers (runs when you choose Run All)\n"
          "from supervision_kit.kernel import open_workbook\n\nwb = open_workbook(workbook_file)")
+# The review panel (placements): submit / return, comments, evidence tags, review state.
+REVIEW = ("# Review: hand in, comments and evidence tags\n"
+          "from supervision_kit.kernel.review import review_panel\n\nreview_panel(wb)")
 FINISH = "# Check, sign and save\nwb.finish_panel()"
 # Extra hidden code cells per template: (tag, code, position "top" after setup / "end").
 EXTRA_CODE = {
@@ -79,7 +104,19 @@ EXTRA_CODE = {
     "progress": [("progress_review", "# Progress charts\nwb.progress_review()", "top"),
                  ("signoff", FINISH, "end")],
     "workshop": [("download", "# Download my workbook\nwb.download_panel()", "end")],
+    "agreement": [("signoff", FINISH, "end")],
+    "critical_incident": [("signoff", FINISH, "end")],
+    "learning_agreement": [("signoff", FINISH, "end")],
+    "placement_supervision": [("review", REVIEW, "end"),
+                              ("signoff", FINISH, "end")],
+    "observation": [("review", REVIEW, "end"),
+                    ("signoff", FINISH, "end")],
+    "midpoint_evaluation": [("review", REVIEW, "end"),
+                            ("signoff", FINISH, "end")],
+    "final_evaluation": [("review", REVIEW, "end"),
+                         ("signoff", FINISH, "end")],
 }
+EXTRA_CODE["process_recording"].insert(0, ("review", REVIEW, "end"))
 
 
 def md(text, tag):

@@ -87,6 +87,8 @@ def test_repo2docker_dockerfile(tmp_path):
     """``jupyter-repo2docker --no-build --debug`` prints the Dockerfile without Docker."""
     exe = shutil.which("jupyter-repo2docker")
     if not exe:
+        if os.environ.get("CI") == "true":  # the test command installs it: never skip in CI
+            pytest.fail("jupyter-repo2docker is not installed in CI")
         pytest.skip("jupyter-repo2docker not installed (pip install jupyter-repo2docker)")
     run = subprocess.run([exe, "--no-build", "--debug", str(ROOT)], capture_output=True,
                          text=True, timeout=120)
@@ -117,8 +119,8 @@ def test_pins_resolve_for_python_311(tmp_path):
         capture_output=True, text=True, timeout=170)
     offline = re.search(r"(?i)(connection|network is unreachable|temporary failure|"
                         r"name resolution|max retries)", run.stderr)
-    if run.returncode and offline:
-        pytest.skip("package index unreachable")
+    if run.returncode and offline and os.environ.get("CI") != "true":
+        pytest.skip("package index unreachable")  # CI reaches the index: there it fails
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Would install" in run.stdout
 

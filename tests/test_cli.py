@@ -15,7 +15,7 @@ def new(store, *extra, case="case-01", date="2026-03-02"):
 
 def test_new_prints_path_last_and_refuses_overwrite(store):
     code, out, err = new(store)
-    path = store / "case-01" / "2026-03-02-session.ipynb"
+    path = store / "sessions" / "2026-03-02-session-case-01.ipynb"
     assert code == 0 and out.strip().splitlines()[-1] == str(path) and path.is_file()
     code, out, err = new(store)
     assert code == 1 and "already exists" in err and len(err.splitlines()) == 1
@@ -24,7 +24,7 @@ def test_new_prints_path_last_and_refuses_overwrite(store):
 def test_store_from_environment(tmp_path):
     code, out, _ = run_cli("new", "--worker", "W", "--supervisor", "S", "--case", "c9",
                            env={"SUPERVISION_KIT_STORE": str(tmp_path / "envstore")})
-    assert code == 0 and out.strip().startswith(str(tmp_path / "envstore" / "c9"))
+    assert code == 0 and out.strip().startswith(str(tmp_path / "envstore" / "sessions"))
 
 
 def test_python_dash_m_and_console_script_agree():
@@ -63,6 +63,9 @@ def test_fill_from_stdin(store):
     _, out, _ = new(store, "--template", "kinds", "--templates", FIXTURE_TEMPLATES)
     code, _, err = run_cli("fill", out.strip(), "--responses", "-", input='{"mood": 1}')
     assert code == 0, err
+    from supervision_kit.core.workbook import read_answers
+
+    assert read_answers(out.strip())["answers"] == {"mood": 1}  # what stdin said, saved
 
 
 @pytest.fixture

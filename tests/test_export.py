@@ -63,7 +63,7 @@ def test_html_export_is_inert_and_complete(kinds_workbook, tmp_path):
     assert "<script>alert('story')</script>" in text  # shown as text
     assert "<img src=x onerror=alert('img')>" in text
     assert "<iframe src=javascript:alert('row')></iframe>" in text
-    assert "wb.ask" not in text and "open_workbook" not in text  # code hidden
+    assert "wb.ask" not in text and "open_workbook" not in text
     assert "W. Test" in text and "S. Test" in text and "Locked" in text
     assert "Verified" in text
     csp = [a for t, a in page.tags if t == "meta" and a.get("http-equiv")]
@@ -125,3 +125,15 @@ def test_pdf_without_chromium_is_a_clear_error(kinds_workbook, tmp_path):
                              tmp_path / "r.pdf", env={"PATH": "/nonexistent"})
     assert code == 1 and "Chromium" in err and "Traceback" not in err
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_html_export_hides_code_inputs():
+    """The exporter itself drops code: a code cell's source never reaches the page."""
+    import nbformat.v4 as v4
+
+    from supervision_kit.export.html import to_html
+
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell("Shown"),
+                                v4.new_code_cell("SECRET_SOURCE_MARKER = 1")])
+    page = to_html(nb)
+    assert "Shown" in page and "SECRET_SOURCE_MARKER" not in page

@@ -12,7 +12,7 @@ from tests.helpers import FIXTURE_TEMPLATES, source
 
 def test_parameters_land_and_layout(make_workbook, store):
     path = make_workbook(case="demo-01", date="2026-02-03", focus="ethics")
-    assert path == store / "demo-01" / "2026-02-03-session.ipynb"
+    assert path == store / "sessions" / "2026-02-03-session-demo-01.ipynb"
     nb = load_notebook(path)
     info = nb["metadata"][META]["workbook"]
     assert info["case_id"] == "demo-01" and info["session_date"] == "2026-02-03"
@@ -28,7 +28,7 @@ def test_injected_parameters_are_scrubbed_of_names(make_workbook):
     assert len(injected) == 1
     src = source(injected[0])
     assert "W. Test" not in src and "S. Test" not in src
-    assert 'workbook_file = "2026-03-02-session.ipynb"' in src
+    assert 'workbook_file = "2026-03-02-session-case-01.ipynb"' in src
     assert nb["metadata"]["papermill"]["parameters"] == {"see": f"metadata.{META}.workbook"}
 
 

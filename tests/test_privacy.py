@@ -4,11 +4,15 @@ inline warnings and parameter scrubbing. All numbers and names are made up."""
 import datetime as dt
 import json
 import os
+from collections import Counter
+from pathlib import Path
 
 import pytest
+import yaml
 
 from supervision_kit.core.errors import InputError
 from supervision_kit.privacy.scan import (
+    DETECTORS,
     find,
     inline_warning,
     nhs_check_ok,
@@ -42,6 +46,28 @@ def kinds(text, **kw):
     ("turned up on 1984-07-21", "dob", "1984-07-21"),
     ("lives near SW1A 1AA", "postcode", "SW1A 1AA"),
     ("lives near m1 1ae", "postcode", "m1 1ae"),
+    ("at M4 4AB today", "postcode", "M4 4AB"),
+    ("postcode DN551PT", "postcode", "DN551PT"),
+    ("NHS no 999 723 1430", "nhs", "999 723 1430"),  # check digit 0
+    ("nhs 9999284140", "nhs", "9999284140"),  # check digit 0
+    ("NI number AB 12 34 56 C", "ni", "AB 12 34 56 C"),
+    ("NINO AB123456C.", "ni", "AB123456C"),
+    ("NI: AB123456 (suffix missing)", "ni", "AB123456"),
+    ("ssn 219 09 9999", "ssn", "219 09 9999"),
+    ("SSN: 078051120", "ssn", "078051120"),
+    ("social security number 078051120", "ssn", "078051120"),
+    ("DOB 12-Mar-1984", "dob", "12-Mar-1984"),
+    ("born 12/3/84", "dob", "12/3/84"),
+    ("d.o.b. 3 March 1984", "dob", "3 March 1984"),
+    ("date of birth: 1984-03-12", "dob", "1984-03-12"),
+    ("born on the 3rd of March 1984", "dob", "3rd of March 1984"),
+    ("aged 42, born 1984", "dob", "1984"),
+    ("born in March 2025", "dob", "March 2025"),
+    ("US (202) 555-0147 or 1-800-555-0199", "phone", "1-800-555-0199"),
+    ("dial 00 61 491 570 157", "phone", "00 61 491 570 157"),
+    ("call 2025550163 tonight", "phone", "2025550163"),
+    ("US (202) 555-0147 ext. 3", "phone", "(202) 555-0147 ext. 3"),
+    ("old number 01632 960471", "phone", "01632 960471"),  # Ofcom drama range: not "valid"
 ])
 def test_detects(text, kind, match):
     assert (kind, match) in kinds(text)
@@ -58,9 +84,63 @@ def test_detects(text, kind, match):
     "Not an SSN: 000-12-3456, 666-12-3456, 123-00-4567.",
     "Version 0.1.2 and 1.10.3; 2.5 hours supervision.",
     "Prices £12.50 and 3rd place; Q3 report; a1 b2.",
+    "Flat B1, room B12, bus 4A, the A40 and the M4, 4th junction.",
+    "Traffic on the M4 4th junction; flat C2 4th floor.",
+    "Example NI number QQ 12 34 56 C; not NI prefixes: BG 12 34 56 A, DA 12 34 56 A.",
+    "Case 123456789 and ticket 219 09 99999; 000-12-3456.",
+    "Aged 42; session on 12 March 2026; course ran from 2022 to 2024.",
+    "Order 5551234 and invoice 1234567890; extension 4421.",
+    "Filler +44 4444 444444 and +1 222 222 2222.",
+    "Weeks 03 04 05 06 07 and items 01-02-03-04-05; codes 0123 4567 and 01 02 03 04.",
 ])
 def test_false_positives(text):
     assert kinds(text) == []
+
+
+def test_check_digit_zero_is_an_nhs_number():
+    # the weighted sum of 999723143 is a multiple of 11: 11 - 0 = 11, which stands for 0
+    assert sum(int(d) * w for d, w in zip("999723143", range(10, 1, -1), strict=True)) % 11 == 0
+    assert nhs_check_ok("9997231430")
+    assert not any(nhs_check_ok(f"999723143{d}") for d in range(1, 10))
+    assert kinds("NHS 999-723-1430") == [("nhs", "999-723-1430")]
+
+
+def test_ni_prefix_and_suffix_rules():
+    for prefix in ("AB", "CE", "JG", "PW", "ZX", "HZ", "OA"):
+        assert kinds(f"{prefix} 12 34 56 C") == [("ni", f"{prefix} 12 34 56 C")], prefix
+    for prefix in ("QQ", "DA", "FA", "IA", "UA", "VA", "AD", "AF", "AI", "AO", "AQ", "AU", "AV",
+                   "BG", "GB", "KN", "NK", "NT", "TN", "ZZ"):
+        assert kinds(f"{prefix} 12 34 56 C") == [], prefix
+    assert kinds("AB 12 34 56 E") == []  # suffix is A-D
+    assert kinds("AB 12 34 56") == []  # no suffix and no "NI" before it
+    assert kinds("XAB123456C") == []  # inside a longer word
+
+
+def test_ssn_validity_rules_hold_for_every_spelling():
+    for bad in ("000", "666", "900", "987"):
+        assert kinds(f"SSN {bad}-12-3456") == kinds(f"SSN {bad} 12 3456") == []
+        assert kinds(f"SSN {bad}123456") == []
+    assert kinds("SSN 123-00-4567") == kinds("SSN 123 45 0000") == kinds("SSN 123004567") == []
+    assert kinds("219 09-9999") == []  # mixed separators
+    assert kinds("case 219099999") == []  # bare nine digits need "SSN" before them
+
+
+def test_postcode_needs_full_form_in_one_case():
+    assert kinds("SW1A 1AA") == [("postcode", "SW1A 1AA")]
+    assert kinds("B33 8TH") == [("postcode", "B33 8TH")]  # a real inward code that reads 8th
+    for text in ("b33 8th", "M4 4th", "m4 4th", "SW1A 1aa", "sw1a1aa", "XSW1A 1AA", "flat B1",
+                 "room B12", "bus 4A", "A40", "QA1 1AA", "SW1A 1AI"):
+        assert kinds(text) == [], text
+
+
+def test_ni_is_a_detector_with_a_label():
+    from supervision_kit.core import errors
+    from supervision_kit.privacy import scan as scan_module
+
+    assert "ni" in DETECTORS
+    assert "National Insurance" in inline_warning("AB 12 34 56 C")
+    assert redact_text("NI AB123456C.") == "NI [ni removed]."
+    assert scan_module.FindingsFound is errors.FindingsFound
 
 
 def test_invalid_check_digit_is_not_an_nhs_number():
@@ -166,3 +246,59 @@ def test_names_are_not_left_in_code_cells(make_workbook):
     params["source"] = 'worker = "Morgan Tessaly"'
     assert parameter_leaks(nb) != []
     assert json.dumps(nb)  # still a plain JSON document
+
+
+# ---------------------------------------------------------------- labelled phrases
+
+PHRASES = yaml.safe_load((Path(__file__).parent / "fixtures" / "pii_phrases.yaml")
+                         .read_text(encoding="utf-8"))
+
+
+def measure(phrases=PHRASES):
+    """Recall by kind over the identifiers, false alarms over the clean phrases."""
+    names = phrases["names"]
+    present, caught = Counter(), Counter()
+    misses, alarms, wrong = [], [], []
+    clean = 0
+    for item in phrases["phrases"]:
+        text = item["text"]
+        found = kinds(text, names=names)
+        if not item["kinds"]:
+            clean += 1
+            if found:
+                alarms.append((text, found))
+            continue
+        expected = list(zip(item["kinds"], map(str, item["match"]), strict=True))
+        for kind, match in expected:
+            present[kind] += 1
+            if (kind, match) in found:
+                caught[kind] += 1
+            else:
+                misses.append((kind, match, found))
+        wrong += [(text, f) for f in found if f not in expected]
+    return present, caught, clean, misses, alarms, wrong
+
+
+def test_fixture_is_labelled_and_large_enough():
+    items = PHRASES["phrases"]
+    positive = [i for i in items if i["kinds"]]
+    assert len(items) >= 80 and 0.4 <= len(positive) / len(items) <= 0.6
+    assert all(len(i["kinds"]) == len(i.get("match", [])) for i in items)
+    assert {k for i in items for k in i["kinds"]} == set(DETECTORS)
+    assert len({i["text"] for i in items}) == len(items)
+
+
+def test_recall_and_false_alarms_on_labelled_phrases():
+    present, caught, clean, misses, alarms, wrong = measure()
+    for kind in DETECTORS:
+        print(f"recall {kind:9} {caught[kind]:2}/{present[kind]:2} "
+              f"= {caught[kind] / present[kind]:.0%}")
+    recall = sum(caught.values()) / sum(present.values())
+    false_alarms = len(alarms) / clean
+    print(f"recall overall {sum(caught.values())}/{sum(present.values())} = {recall:.1%}; "
+          f"false alarms {len(alarms)}/{clean} = {false_alarms:.1%}")
+    print("missed:", misses, "\nfalse alarms:", alarms, "\nwrong kind or extent:", wrong)
+    assert recall >= 0.95, misses
+    assert all(caught[k] / present[k] >= 0.75 for k in DETECTORS), misses
+    assert false_alarms <= 0.05, alarms
+    assert wrong == []

@@ -169,8 +169,10 @@ def test_goal_scores_and_gas_per_session(case_df):
     assert set(goals["source"]) == {"carried forward"}
     gas = P.gas_by_session(case_df, "demo-01")
     assert [d.strftime("%Y-%m-%d") for d in gas["date"]] == ["2026-02-09", "2026-03-09"]
-    assert gas["t_score"].iloc[0] == pytest.approx(P.gas_t_score([-1, 0], [2, 1]))
-    assert gas["t_score"].iloc[1] == pytest.approx(P.gas_t_score([1, 1], [2, 1]))
+    # by hand: T = 50 + 10·Σwx / √(0.7·Σw² + 0.3·(Σw)²); w = (2, 1) -> √(0.7·5 + 0.3·9) = √6.2
+    assert gas["t_score"].iloc[0] == pytest.approx(50 - 20 / math.sqrt(6.2))  # x = (-1, 0)
+    assert gas["t_score"].iloc[1] == pytest.approx(50 + 30 / math.sqrt(6.2))  # x = (1, 1)
+    assert gas["t_score"].round(4).tolist() == [41.9678, 62.0483]
 
 
 def test_goal_table_attainment_counts_unless_carried(make_workbook, store):
@@ -200,8 +202,20 @@ def test_outcomes_and_actions(case_df):
     assert done.loc["Send the drop-in timetable", "status"] == "Done"
     assert done.loc["Ask the day centre about a buddy", "status"] == "Partly done"
     assert done.loc["Ask the day centre about a buddy", "reviewed"].day == 9
+    assert done.loc["Send the drop-in timetable", "owner"] == "Worker"
+    assert str(done.loc["Send the drop-in timetable", "due"]) == "2026-01-19"
+    assert done.loc["Send the drop-in timetable", "agreed"].strftime("%Y-%m-%d") == "2026-01-12"
+    assert done.loc["Send the drop-in timetable", "reviewed"].strftime("%m-%d") == "02-09"
+    assert set(a["kind"]) == {"actions"} and len(a) == 2
     summary = P.goal_summary(case_df, "demo-01")
     assert list(summary["latest_score"]) == [1, 1]
+    assert list(summary["goal"]) == ["Gets to the drop-in on her own twice a week",
+                                     "Opens post with a support worker every Friday"]
+    assert list(summary["weight"]) == [2.0, 1.0]  # a missing weight counts as 1
+    assert [d.strftime("%m-%d") for d in summary["set"]] == ["01-12", "01-12"]
+    assert [d.strftime("%m-%d") for d in summary["scored"]] == ["03-09", "03-09"]
+    assert list(summary.columns) == ["set", "goal", "expected", "target_date", "weight",
+                                     "latest_score", "scored"]
 
 
 def test_worker_sessions_feed_frequency(case_df):

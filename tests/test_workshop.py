@@ -125,7 +125,15 @@ def test_generate_30_one_render_copied(tmp_path):
     assert len(ids) == 30
     sections = [s["id"] for s in load_notebook(paths[6])["metadata"][META]["prompt_set"]
                 ["sections"]]
-    assert sections == ["warmup", "ethics", "client_centred", "debrief"]
+    assert sections == ["warmup", "safeguarding", "ethics", "client_centred",
+                        "vignette_questions", "debrief"]
+    prompts = load_notebook(paths[6])["metadata"][META]["prompt_set"]["sections"]
+    every = [p for s in prompts for p in s["prompts"]]
+    assert not any(p.get("role") == "supervisor" for p in every)  # participants never see
+    assert all("rater_wording" not in p for p in every)
+    rated = [p for p in every if p["kind"] == "scale" and "rates" in p]
+    assert rated and all("worker" in p["label"].lower() for p in rated)  # third person
+    assert "Facilitator notes" not in header(load_notebook(paths[6]))
     assert NotebookNotary().check_signature(nbformat.read(paths[6], as_version=4))
     index = res["index"].read_text()
     for i in range(1, 31):
@@ -463,3 +471,16 @@ def test_download_panel_button_and_upload_widgets(tmp_path, monkeypatch, no_bind
     assert upload.value == ()
     assert read_answers(wb.path)["answers"] == {"ws_take_away": "Slow down at the start."}
     wb.close()
+
+
+def test_vignette_questions_content_notes_and_facilitator_notes(tmp_path):
+    v = ws.load_vignette("no-interpreter-today")
+    res = ws.generate("no-interpreter-today", tmp_path / "ws", participants=1)
+    nb = load_notebook(res["workbooks"][0])
+    ids = [p["id"] for s in nb["metadata"][META]["prompt_set"]["sections"] for p in s["prompts"]]
+    assert [q["id"] for q in v.questions] == [i for i in ids if i.startswith("vq_")]
+    text = header(nb)
+    assert text.count("Learning aims") == 1 and "Content note" in text
+    assert not any(point[:40] in text for point in v.facilitator_notes["teaching_points"])
+    index = res["index"].read_text()
+    assert "Facilitator notes" in index and "Teaching points" in index and "UK practice" in index

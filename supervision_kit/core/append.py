@@ -2,10 +2,11 @@
 resume, sign, addenda) is written by ``append``.
 
 It holds the workbook lock, reads the record's state **from disk under that lock**, and
-applies the lock rule: once both roles have signed the same answers, only ``addendum``
-events are accepted, whichever process asks (a kernel opened before the signatures finds out
-at its next write). ``build`` may be a function of the current record, so an event that
-depends on the state (a signature over the current answers) is computed under the same lock.
+applies the lock rule: once both roles have signed the same answers, only ``addendum`` and
+evidence ``tag`` events (``state.AFTER_LOCK``) are accepted, whichever process asks (a kernel
+opened before the signatures finds out at its next write). ``build`` may be a function of the
+current record, so an event that depends on the state (a signature over the current answers)
+is computed under the same lock.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from typing import Any
 
 from .errors import LockedError
 from .journal import open_for_append, write_events
-from .lock import DEFAULT_WAIT, workbook_lock
+from .lock import workbook_lock
+from .state import AFTER_LOCK
 from .store import journal_path
 from .workbook import Record, open_record
 
 Events = Iterable[dict[str, Any]]
-AFTER_LOCK = frozenset({"addendum"})
 
 
 def locked_error(rec: Record) -> LockedError:
@@ -33,9 +34,10 @@ def locked_error(rec: Record) -> LockedError:
 
 
 def append(path: str | os.PathLike[str], build: Events | Callable[[Record], Events], *,
-           wait: float = DEFAULT_WAIT, what: str = "") -> list[dict[str, Any]]:
+           wait: float | None = None, what: str = "") -> list[dict[str, Any]]:
     """Append events to the workbook's journal under its lock; returns the written events
-    (with seq, t, prev and h). Raises LockedError for anything but an addendum once locked."""
+    (with seq, t, prev and h). Raises LockedError for anything but an addendum or a tag once
+    locked."""
     p = Path(path)
     with workbook_lock(p, wait=wait, what=what):
         rec = open_record(p)

@@ -20,9 +20,16 @@ from .errors import FormatError
 FORMAT = 2
 META = "supervision_kit"
 
-_V1_COMPONENTS = ("active_listening", "trust_building", "empathy", "respect", "collaboration")
-_V1_METHODS = ("relationship", "assessment", "planning", "evidence_based", "strengths",
-               "cultural", "interdisciplinary", "technology", "ethics", "evaluation")
+_V1_COMPONENTS = {"active_listening": "Active listening", "trust_building": "Trust building",
+                  "empathy": "Empathy", "respect": "Respect", "collaboration": "Collaboration"}
+_V1_METHODS = {"relationship": "Therapeutic relationship", "assessment": "Comprehensive assessment",
+               "planning": "Collaborative planning",
+               "evidence_based": "Evidence-based interventions",
+               "strengths": "Strengths-based practice",
+               "cultural": "Cultural competence and humility",
+               "interdisciplinary": "Interdisciplinary collaboration",
+               "technology": "Technology", "ethics": "Ethical decision-making",
+               "evaluation": "Ongoing evaluation"}
 _V1_GROUPS = {"cc": ("Client-centred practice", _V1_COMPONENTS),
               "cw": ("Casework methods", _V1_METHODS)}
 _V1_CARRY = {
@@ -35,11 +42,11 @@ _V1_CARRY = {
 
 def _v1_annotations(pid: str) -> dict[str, Any]:
     for prefix, (group, items) in _V1_GROUPS.items():
-        for item in items:
+        for item, title in items.items():
             if pid == f"{prefix}_{item}_rating":
-                return {"rates": {"group": group, "item": item, "rater": "self"}}
+                return {"rates": {"group": group, "item": title, "rater": "self"}}
             if pid == f"{prefix}_{item}_rating_sup":
-                return {"rates": {"group": group, "item": item, "rater": "supervisor"}}
+                return {"rates": {"group": group, "item": title, "rater": "supervisor"}}
     simple: dict[str, dict[str, Any]] = {
         "duration_minutes": {"duration": "minutes"},
         "outcome_score": {"outcome": "score"},

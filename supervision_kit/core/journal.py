@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data import MAX_JOURNAL, check_depth, read_regular
+from .data import MAX_JOURNAL, check_depth, fast_json, read_regular
 from .errors import BusyError, KitError, WorkbookError
 from .store import open_private
 
@@ -69,6 +69,9 @@ class JournalData:
 
 
 def _event(line: bytes) -> dict[str, Any] | None:
+    ev = fast_json(line, 32)
+    if ev is not NotImplemented:
+        return ev if isinstance(ev, dict) else None
     if not check_depth(line, 32):
         return None
     try:
@@ -89,15 +92,16 @@ def read_journal(path: Path) -> JournalData:
         raise
     lines = raw.split(b"\n")
     last = lines.pop()
+    events, bad = data.events, data.bad_lines
     for n, line in enumerate(lines, 1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         ev = _event(line)
         if ev is None:
-            data.bad_lines.append(n)
+            bad.append(n)
         else:
-            data.events.append(ev)
-    if last.strip():  # no final newline: a killed writer, or someone stripped it
+            events.append(ev)
+    if last and not last.isspace():  # no final newline: a killed writer, or someone stripped it
         ev = _event(last)
         if ev is not None and ev.get("h") == chain_hash(str(ev.get("prev", "")), ev):
             data.events.append(ev)
@@ -148,10 +152,12 @@ def _tail(fd: int) -> tuple[str, int, bool]:
             if ev is None or ev.get("h") != chain_hash(str(ev.get("prev", "")), ev):
                 lines.pop()  # an incomplete line: the next event starts on a new line
         for line in reversed(lines if start == 0 else lines[1:]):
+            ev = _event(line)
+            if ev is None:
+                continue
             try:
-                ev = json.loads(line)
-                return ev.get("h", GENESIS), int(ev.get("seq", 0)), torn
-            except (ValueError, AttributeError, TypeError):
+                return str(ev.get("h", GENESIS)), int(ev.get("seq", 0)), torn
+            except (ValueError, TypeError, OverflowError):
                 continue
         if start == 0:
             return GENESIS, 0, torn

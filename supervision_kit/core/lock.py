@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BusyError
-from .store import FILE_MODE, no_symlink
+from .store import file_mode, no_symlink
 
 DEFAULT_WAIT = 15.0  # seconds; appends take milliseconds, finalize well under a second
+ENV_WAIT = "SUPERVISION_KIT_LOCK_WAIT"  # seconds, for scripts that would rather fail fast
 
 
 def lock_path(workbook: Path) -> Path:
@@ -41,17 +42,26 @@ def _holder(path: Path) -> dict[str, Any]:
     return {}
 
 
+def default_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get(ENV_WAIT, DEFAULT_WAIT)))
+    except ValueError:
+        return DEFAULT_WAIT
+
+
 @contextlib.contextmanager
-def workbook_lock(workbook: str | os.PathLike[str], *, wait: float = DEFAULT_WAIT,
+def workbook_lock(workbook: str | os.PathLike[str], *, wait: float | None = None,
                   what: str = "") -> Iterator[None]:
-    """Hold the workbook's lock; after ``wait`` seconds give up with a BusyError naming the
-    holder (pid, host, what it was doing, since when)."""
+    """Hold the workbook's lock; after ``wait`` seconds (default 15, or
+    ``$SUPERVISION_KIT_LOCK_WAIT``) give up with a BusyError naming the holder (pid, host,
+    what it was doing, since when)."""
     from filelock import FileLock, Timeout
 
+    wait = default_wait() if wait is None else wait
     wb = Path(workbook)
     path = lock_path(wb)
     no_symlink(path, "lock file")
-    lock = FileLock(str(path), timeout=wait, mode=FILE_MODE, thread_local=False)
+    lock = FileLock(str(path), timeout=wait, mode=file_mode(wb.parent), thread_local=False)
     try:
         lock.acquire()
     except Timeout:

@@ -47,6 +47,8 @@ class PromptSet:
     source: str = ""
     kind: str = "worksheet"  # what the record is (annotation): session, review, workshop ...
     carries_forward: bool = False
+    pulls_evidence: bool = False  # for_each: competency sections quote the worker's evidence
+    framework: dict[str, Any] | None = None  # set at generation: the framework it was made with
 
     def prompts(self) -> list[dict[str, Any]]:
         """All prompts in order, each with its ``section`` id filled in."""
@@ -61,6 +63,8 @@ class PromptSet:
             "parameters": self.parameters,
             "kind": self.kind,
             "carries_forward": self.carries_forward,
+            **({"pulls_evidence": True} if self.pulls_evidence else {}),
+            **({"framework": self.framework} if self.framework else {}),
             "sections": self.sections,
         }
 
@@ -111,6 +115,11 @@ def validate_prompt_set(data: Any, source: str = "<prompt set>") -> PromptSet:
         _check_annotations(prompt, prompts, f"{source}: prompt {prompt['id']!r}: ")
     for section in data["sections"]:
         for prompt in section["prompts"]:
+            if "level_rating" in prompt and section.get("for_each") != "competency":
+                raise PromptSetError(f"{source}: prompt {prompt['id']!r}: 'level_rating' belongs "
+                                     "in a section with 'for_each: competency'")
+    for section in data["sections"]:
+        for prompt in section["prompts"]:
             cond = prompt.get("show_if")
             if cond and cond["prompt"] not in seen:
                 raise PromptSetError(
@@ -127,6 +136,7 @@ def validate_prompt_set(data: Any, source: str = "<prompt set>") -> PromptSet:
         source=source,
         kind=data.get("kind", "worksheet"),
         carries_forward=bool(data.get("carries_forward", False)),
+        pulls_evidence=bool(data.get("pulls_evidence", False)),
     )
 
 
@@ -139,6 +149,23 @@ def _check_annotations(p: dict[str, Any], prompts: dict[str, dict[str, Any]], wh
         raise PromptSetError(f"{where}'duration' belongs on a number prompt")
     if p.get("outcome") in ("score", "session_rating") and kind not in ("number", "scale"):
         raise PromptSetError(f"{where}outcome {p['outcome']!r} belongs on a number or scale")
+    if "level_rating" in p and kind != "scale":
+        raise PromptSetError(f"{where}'level_rating' belongs on a scale prompt")
+    mode = p.get("supervision_mode")
+    if mode is not None:
+        if kind != "choice":
+            raise PromptSetError(f"{where}'supervision_mode' belongs on a choice prompt")
+        unmapped = [o for o in p["options"] if o not in mode]
+        extra = [o for o in mode if o not in p["options"]]
+        if unmapped or extra:
+            what = (f"option {unmapped[0]!r} is not mapped" if unmapped
+                    else f"maps {extra[0]!r}, which is not an option")
+            raise PromptSetError(f"{where}'supervision_mode' {what}")
+    if "credential" in p and kind not in ("short_text", "long_text"):
+        raise PromptSetError(f"{where}'credential' belongs on a text prompt")
+    for key in ("credential_since", "period"):
+        if key in p and kind != "date":
+            raise PromptSetError(f"{where}{key!r} belongs on a date prompt")
     if "evidence" in p and p["evidence"] not in prompts:
         raise PromptSetError(f"{where}'evidence' names unknown prompt {p['evidence']!r}")
     carry = p.get("carry")
@@ -154,7 +181,7 @@ def _check_annotations(p: dict[str, Any], prompts: dict[str, dict[str, Any]], wh
 
 
 def _check_scale(item: dict[str, Any], where: str) -> None:
-    if item["kind"] != "scale":
+    if item["kind"] != "scale" or "level_rating" in item:  # a level rating's bounds: the framework
         return
     lo, hi = item.get("min"), item.get("max")
     if lo is None or hi is None or lo >= hi:

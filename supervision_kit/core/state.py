@@ -3,8 +3,10 @@
 The lock rule lives here and nowhere else. Events are replayed in order; a role's latest
 ``sign`` event is its signature. The record becomes **locked** at the first event after which
 the worker's and the supervisor's latest signatures cover the same answers. From then on only
-``addendum`` events are legitimate: anything else found after the lock is listed in
-``after_lock`` (``verify`` reports it; ``append`` refuses to write it).
+``addendum`` events (a tutor's countersignature is one) and evidence ``tag`` events
+(``core.review``: they say what an answer is evidence of and change no answer) are
+legitimate: anything else found after the lock is listed in ``after_lock`` (``verify``
+reports it; ``append`` refuses to write it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .journal import canonical
 from .prompts import is_answered
 
 ROLES = ("worker", "supervisor")
+AFTER_LOCK = frozenset({"addendum", "tag"})  # the only event types a locked record accepts
 
 
 def normalise(value: Any) -> Any:
@@ -80,13 +83,14 @@ def replay(events: list[dict[str, Any]]) -> RecordState:
         if st.locked:
             if kind == "addendum":
                 st.addenda.append(ev)
-            else:
+            elif kind not in AFTER_LOCK:
                 st.after_lock.append(ev)
             continue
         if kind == "sign" and ev.get("role") in ROLES:
             st.signed[ev["role"]] = ev
-            if all(r in st.signed for r in ROLES) and len(
-                    {st.signed[r].get("answers_sha256") for r in ROLES}) == 1:
+            digests = [st.signed[r].get("answers_sha256") for r in ROLES if r in st.signed]
+            if len(digests) == len(ROLES) and isinstance(digests[0], str) \
+                    and all(d == digests[0] for d in digests):
                 st.locked, st.locking_event = True, ev
         elif kind == "addendum":
             st.addenda.append(ev)  # an addendum before the lock is itself a problem for verify

@@ -3,6 +3,12 @@
 Layout: ``<store>/<case_id>/<YYYY-MM-DD>-<template>.ipynb`` with its journal
 ``<same stem>.journal.jsonl`` beside it. Folders are 0700 and files 0600 whatever the umask:
 supervision records are personal data.
+
+**Group folders** (a programme on JupyterHub, see deploy/README.md): only when
+``$SUPERVISION_KIT_SHARED_MODE=group`` is set **and** a folder has the setgid bit (an admin made
+it a group folder, mode 2770), the files and folders created inside it are 0660 and 2770, so
+the other member of the pair (the folder's group) can read the record and append to it. Every
+other folder keeps 0700/0600, and nothing changes without the setting.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +29,9 @@ DEFAULT_STORE = "workbooks"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 JOURNAL_SUFFIX = ".journal.jsonl"
+ENV_SHARED = "SUPERVISION_KIT_SHARED_MODE"  # "group": group folders get 0660/2770
+GROUP_DIR_MODE = 0o2770
+GROUP_FILE_MODE = 0o660
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -60,8 +70,29 @@ def journal_path(workbook: Path) -> Path:
     return workbook.with_name(name + JOURNAL_SUFFIX)
 
 
+def shared_mode() -> bool:
+    """Whether group folders are switched on (``$SUPERVISION_KIT_SHARED_MODE=group``)."""
+    return os.environ.get(ENV_SHARED, "").strip().lower() == "group"
+
+
+def group_folder(folder: str | os.PathLike[str]) -> bool:
+    """True when shared mode is on and ``folder`` is a setgid group folder."""
+    if not shared_mode():
+        return False
+    try:
+        return bool(os.stat(folder).st_mode & stat.S_ISGID)
+    except OSError:
+        return False
+
+
+def file_mode(folder: str | os.PathLike[str]) -> int:
+    """Mode for a new file in ``folder``: 0600, or 0660 in a group folder (shared mode)."""
+    return GROUP_FILE_MODE if group_folder(folder) else FILE_MODE
+
+
 def make_private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents inside it) with mode 0700."""
+    """Create ``path`` (and missing parents inside it) with mode 0700 (2770 inside a group
+    folder in shared mode)."""
     missing = []
     p = path
     while not p.exists():
@@ -69,7 +100,7 @@ def make_private_dir(path: Path) -> Path:
         p = p.parent
     for d in reversed(missing):
         d.mkdir(exist_ok=True)
-        os.chmod(d, DIR_MODE)
+        os.chmod(d, GROUP_DIR_MODE if group_folder(d.parent) else DIR_MODE)
     return path
 
 
@@ -79,7 +110,7 @@ def atomic_write(path: Path, data: str | bytes, *, exclusive: bool = False) -> N
     With ``exclusive`` the final step refuses to replace an existing file.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    mode = FILE_MODE
+    mode = file_mode(path.parent)
     with contextlib.suppress(FileNotFoundError):
         mode = os.stat(path).st_mode & 0o777 or FILE_MODE
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -118,14 +149,15 @@ def no_symlink(path: Path, what: str = "file") -> None:
 
 
 def open_private(path: Path, flags: int, what: str = "file") -> int:
-    """``os.open`` with O_NOFOLLOW (a symlink is refused) and mode 0600 for new files; an
-    existing non-regular file (FIFO, device) is refused without blocking."""
+    """``os.open`` with O_NOFOLLOW (a symlink is refused) and mode 0600 for new files (0660 in
+    a group folder in shared mode); an existing non-regular file (FIFO, device) is refused
+    without blocking."""
     import errno
-    import stat
 
     extra = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    mode = file_mode(Path(path).parent) if flags & os.O_CREAT else FILE_MODE
     try:
-        fd = os.open(path, flags | extra, FILE_MODE)
+        fd = os.open(path, flags | extra, mode)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise WorkbookError(f"{path}: the {what} is a symbolic link; refusing to follow it",
@@ -133,9 +165,13 @@ def open_private(path: Path, flags: int, what: str = "file") -> int:
         if exc.errno == errno.ENXIO:
             raise WorkbookError(f"{path}: the {what} is not a regular file", path=path) from None
         raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         raise WorkbookError(f"{path}: the {what} is not a regular file", path=path)
+    if mode != FILE_MODE and st.st_uid == os.getuid() and st.st_mode & 0o777 != mode:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, mode)  # the umask may have taken the group bits away
     return fd
 
 

@@ -26,6 +26,7 @@ from .data import MAX_NOTEBOOK, parse_json, read_regular
 from .errors import WorkbookError
 from .journal import JournalData, read_journal
 from .prompts import KINDS, is_answered
+from .review import ReviewState, review_state
 from .state import RecordState, replay, seq_of
 from .store import journal_path
 
@@ -33,9 +34,15 @@ ANSWER_MIME = "application/vnd.supervision-kit.answer+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 META = "supervision_kit"
 SIGNOFF_META = "signoff"  # metadata[supervision_kit][signoff]: events copied in by finalize
+NOT_DISCUSSED = "not_discussed"  # metadata[supervision_kit][not_discussed]: id -> reason
 # prompt keys that say what an answer means (docs/architecture.md, "Annotations")
 ANNOTATIONS = ("rates", "evidence", "duration", "outcome", "carry", "carried", "private",
-               "competencies", "scope", "case", "required")
+               "competencies", "scope", "case", "required", "review_date",
+               # placements (docs/placements.md): the competency a prompt is about (set when a
+               # section is repeated per competency), level ratings, how a session was held,
+               # the supervisor's credential, and the placement's start and end
+               "competency", "level_rating", "supervision_mode", "credential",
+               "credential_since", "period")
 
 
 def meaning(prompt: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +121,12 @@ def workbook_info(nb: dict[str, Any]) -> dict[str, Any]:
 
 def prompt_index(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Prompt id -> prompt definition (with ``section`` and its ``section_title``), in order."""
-    sections = nb["metadata"][META]["prompt_set"].get("sections", [])
+    return prompt_index_of(nb["metadata"][META]["prompt_set"])
+
+
+def prompt_index_of(prompt_set: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The same index for a prompt set given as a dict."""
+    sections = prompt_set.get("sections", [])
     out = {}
     for s in sections:
         extra = {"section": s["id"], "section_title": s.get("title", s["id"])}
@@ -130,12 +142,14 @@ def prompt_index(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def answer_cells(nb: dict[str, Any]) -> list[tuple[int, str]]:
-    return [
-        (i, c["metadata"][META]["prompt"])
-        for i, c in enumerate(nb["cells"])
-        if c.get("cell_type") == "code" and isinstance(c.get("metadata", {}).get(META), dict)
-        and isinstance(c["metadata"][META].get("prompt"), str)
-    ]
+    out = []
+    for i, c in enumerate(nb["cells"]):
+        own = c.get("metadata", {}).get(META)
+        if type(own) is dict:  # noqa: E721 - exact type: parsed JSON, checked per cell
+            pid = own.get("prompt")
+            if isinstance(pid, str) and c.get("cell_type") == "code":
+                out.append((i, pid))
+    return out
 
 
 def mirrored(out: Any) -> dict[str, Any] | None:
@@ -207,6 +221,33 @@ class Record:
     @property
     def locked(self) -> bool:
         return self.state.locked
+
+    @property
+    def not_discussed(self) -> dict[str, str]:
+        """Prompts marked "not discussed this time" (id -> reason), until answered after all.
+        From the journal's ``skip`` events, else from what finalize copied into the notebook."""
+        events = self.journal.events if self.journal_exists and self.journal.events else None
+        if events is None:
+            saved = self.nb["metadata"][META].get(NOT_DISCUSSED)
+            return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
+        out: dict[str, str] = {}
+        stop = seq_of(self.state.locking_event) if self.state.locking_event else None
+        for ev in events:
+            if stop is not None and seq_of(ev) > stop:
+                break
+            pid = ev.get("id")
+            if not isinstance(pid, str):
+                continue
+            if ev.get("type") == "skip":
+                out[pid] = str(ev.get("reason", ""))
+            elif ev.get("type", "answer") == "answer" and is_answered(ev.get("v")):
+                out.pop(pid, None)
+        return out
+
+    @property
+    def review(self) -> ReviewState:
+        """Review state (draft, submitted, returned, signed), comments and evidence tags."""
+        return review_state(self.events, self.locked)
 
     @property
     def template(self) -> dict[str, Any]:

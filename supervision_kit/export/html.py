@@ -92,6 +92,13 @@ def export_notebook(path: str | os.PathLike[str], *, redact: bool = False,
     titles = titles_of(prompts)
     for s in sections:
         cells.append(v4.new_markdown_cell(f"## {escape_md(s.get('title', s.get('id', '')))}"))
+        if s.get("intro") and any(p.get("competency") for p in s.get("prompts", [])):
+            # a section about one competency (placements): its description and the evidence
+            # quoted when the workbook was made, escaped then; a redacted export leaves the
+            # quotes out rather than trust redaction of already-escaped text
+            cells.append(v4.new_markdown_cell(
+                "_Evidence quotes are left out of a redacted export._" if redact
+                else str(s["intro"])))
         for p in s.get("prompts", []):
             if prompts[p["id"]].get("private"):
                 continue

@@ -1,12 +1,16 @@
-"""Carry-forward: a new workbook shows the open items of the latest earlier one, to review.
+"""Carry-forward: a new workbook shows the open items of earlier ones, to review.
 
 Which tables carry, what their rows are, how they are reviewed and which column names an item
 are all read from the prompt set's ``carry`` annotations (never from prompt ids), so a fork
-that renames every prompt keeps its carry-forward. The previous workbook is the latest one of
-the same case dated before the new one (by the date in its metadata, not its file name) that
-has carried items. Items reviewed with a status are carried again until a closing status is
-chosen; goals scored on the attainment scale come from the previous workbook's own tables.
-Unreadable earlier workbooks become a visible note, never a crash.
+that renames every prompt keeps its carry-forward.
+
+Items belong to a case (the case of their section in a multi-case session, else the
+workbook's case) or, with ``carry.scope: worker``, to the worker. For each case of a new
+session the source is the latest earlier workbook (by the date in its metadata, not its file
+name) holding items of that case; for the worker, the latest earlier one of the same worker
+holding worker items. Items reviewed with a status are carried again until a closing status
+is chosen (a safeguarding concern stays until closed); goals scored on the attainment scale
+come from the source's own tables. Unreadable earlier workbooks become a visible note.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from ..core.errors import KitError
 from ..core.prompts import is_answered
+from ..core.text import escape_md
 from ..core.workbook import Record, open_record
 
 STATUS = ["Done", "Partly done", "Not done"]
@@ -29,10 +34,20 @@ GAS_ANCHORS = {
 }
 
 
-def carried_items(rec: Record) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """[(carry annotation + "from", row)] of a record: its own annotated tables' rows, and the
-    items it carried itself that were not closed."""
-    out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+Item = tuple[dict[str, Any], dict[str, Any]]  # (carry annotation + "from", "labels"; row)
+WORKER = ""  # the owner key of worker-scoped items
+
+
+def _owner(rec: Record, prompt: dict[str, Any], carry: dict[str, Any]) -> str:
+    if carry.get("scope") == "worker":
+        return WORKER
+    return str(prompt.get("case") or rec.info.get("case_id") or "")
+
+
+def carried_items(rec: Record) -> dict[str, list[Item]]:
+    """A record's open items by owner (case id, or WORKER): its own annotated tables' rows
+    first, then the items it carried itself and did not close."""
+    out: dict[str, list[Item]] = {}
     answers = rec.answers
     for pid, p in rec.prompts.items():
         carry = p.get("carry")
@@ -40,31 +55,60 @@ def carried_items(rec: Record) -> list[tuple[dict[str, Any], dict[str, Any]]]:
             labels = {c["id"]: c.get("label", c["id"]) for c in p.get("columns", [])}
             for row in answers.get(pid) or []:
                 if isinstance(row, dict) and is_answered(row.get(carry["text"])):
-                    out.append(({**carry, "from": pid, "labels": labels}, dict(row)))
+                    out.setdefault(_owner(rec, p, carry), []).append(
+                        ({**carry, "from": pid, "labels": labels}, dict(row)))
     for pid, p in rec.prompts.items():  # then what it carried and left open, in order
         done = p.get("carried")
         if isinstance(done, dict) and done.get("review") == "status":
             closed = done.get("closed") or (done.get("statuses") or STATUS)[:1]
             item = (p.get("context") or {}).get("item")
             if isinstance(item, dict) and answers.get(pid) not in closed:
-                out.append((done, item))
+                out.setdefault(_owner(rec, p, done), []).append((done, item))
     return out
 
 
-def previous_record(folder: Path, date: str) -> tuple[Record | None, list[str]]:
-    """(the latest earlier record with carried items, notes about skipped files)."""
+def earlier_records(folders: list[Path], date: str) -> tuple[list[Record], list[str]]:
+    """Readable records dated before ``date`` in ``folders`` (newest first), and notes."""
     notes: list[str] = []
-    best: tuple[str, Record] | None = None
-    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
-        try:
-            rec = open_record(path)
-        except KitError as exc:
-            notes.append(f"An earlier workbook could not be read and was skipped: {exc}")
-            continue
-        when = str(rec.info.get("session_date", ""))
-        if when < date and (best is None or when > best[0]) and carried_items(rec):
-            best = (when, rec)
-    return (best[1] if best else None), notes
+    found: list[tuple[str, Record]] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
+            if path in seen or path.is_symlink():
+                continue
+            seen.add(path)
+            try:
+                rec = open_record(path)
+            except KitError as exc:
+                notes.append(f"An earlier workbook could not be read and was skipped: {exc}")
+                continue
+            when = str(rec.info.get("session_date", ""))
+            if when < date:
+                found.append((when, rec))
+    found.sort(key=lambda x: x[0], reverse=True)
+    return [r for _w, r in found], notes
+
+
+def covers(rec: Record, owner: str, worker: str | None = None) -> bool:
+    """Whether a record could carry items of ``owner``: a workbook about that case, or (for
+    WORKER) one of that worker's workbooks with worker-level carried tables."""
+    if not rec.template.get("carries_forward"):
+        return False  # a worksheet about the case does not replace its last session
+    if owner == WORKER:
+        return rec.info.get("worker") == worker and any(
+            (p.get("carry") or p.get("carried") or {}).get("scope") == "worker"
+            for p in rec.prompts.values())
+    return owner == rec.info.get("case_id") or owner in (rec.info.get("cases") or [])
+
+
+def open_items(records: list[Record], owner: str, worker: str | None = None
+               ) -> tuple[Record | None, list[Item]]:
+    """The newest record about ``owner`` (a case id, or WORKER for ``worker``'s own items)
+    and its open items: what it closed stays closed, what it left open comes again."""
+    for rec in records:
+        if covers(rec, owner, worker):
+            return rec, carried_items(rec).get(owner, [])
+    return None, []
 
 
 def review_prompts(items: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -103,22 +147,44 @@ def review_prompts(items: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> li
     return prompts
 
 
-def carry_forward(folder: Path, date: str) -> dict[str, Any] | None:
-    """A "Since last time" section plus notes, or None when there is nothing to review."""
-    prev, notes = previous_record(folder, date)
-    if prev is None:
-        return {"sections": [], "notes": notes} if notes else None
-    prompts = review_prompts(carried_items(prev))
+def review_section(items: list[Item], source: Record, title: str = "Since last time"
+                   ) -> dict[str, Any] | None:
+    prompts = review_prompts(items)
     if not prompts:
-        return {"sections": [], "notes": notes} if notes else None
-    date_prev = prev.info.get("session_date", "the last session")
-    section = {
+        return None
+    date_prev = escape_md(source.info.get("session_date") or "the last session")
+    return {
         "id": "carry_forward",
-        "title": "Since last time",
+        "title": title,
         "intro": (
             f"Items agreed on {date_prev} or still open from before. They are shown as they "
             "were written then; mark each one now."
         ),
         "prompts": prompts,
     }
-    return {"sections": [section], "notes": notes, "from": str(prev.path)}
+
+
+def carry_forward(folders: list[Path], date: str, *, cases: list[str],
+                  worker: str | None = None) -> dict[str, Any] | None:
+    """Review sections for a new workbook: ``{"sections": [...worker-level...],
+    "cases": {case: [section]}, "notes": [...]}``, or None when there is nothing to review."""
+    records, notes = earlier_records(folders, date)
+    out: dict[str, Any] = {"sections": [], "cases": {}, "notes": notes}
+    for case in cases:
+        source, items = open_items(records, case)
+        section = review_section(items, source) if source else None
+        if section:
+            out["cases"][case] = [section]
+    if worker is not None:
+        source, items = open_items(records, WORKER, worker)
+        section = review_section(items, source, "Since last time: your own development") \
+            if source else None
+        if section:
+            section["id"] = "carry_forward_worker"
+            section["scope"] = "worker"
+            for p in section["prompts"]:
+                p["id"] = p["id"].replace("cf_", "cfw_", 1)
+            out["sections"].append(section)
+    if not (out["sections"] or out["cases"] or notes):
+        return None
+    return out

@@ -22,12 +22,15 @@ from ..core.formats import FORMAT
 from ..core.journal import now
 from ..core.notebook import write_notebook
 from ..core.prompts import PromptSet, load_prompt_set, templates_dir
-from ..core.store import check_date, check_id, journal_path, open_private, store_root, workbook_path
+from ..core.store import check_date, check_id, journal_path, open_private, store_root
 from ..core.text import check_name, escape_md
 from ..core.workbook import META
+from .expand import expand_cases, has_case_blocks
 from .question import QUESTION_KEY, question_markdown, question_output, titles_of
 
 FOCUS_WORDS = ("reflection", "ethics", "skills", "planning")
+# record kinds about the worker rather than a case: they live in <store>/<kind>s/
+WORKER_KINDS = ("agreement", "learning_agreement", "evaluation")
 # Parameters the kernel needs; everything else (names) stays in metadata only.
 KERNEL_PARAMS = ("workbook_file", "case_id", "session_date", "template", "template_version")
 
@@ -47,42 +50,87 @@ def load_template(name: str, templates: str | None = None) -> tuple[dict[str, An
     return nb, load_prompt_set(name, templates)
 
 
+def workbook_folder(root: Path, kind: str, cases: list[str], per_case: bool) -> Path:
+    """Where a new workbook lives (docs/architecture.md, "Store layout"): one case, and a
+    template made for one case -> ``<store>/<case>/``; otherwise (a session about several or
+    no cases, an agreement, an evaluation) -> ``<store>/<kind>s/``."""
+    if per_case:
+        return root / cases[0]
+    return root / f"{check_id(kind, 'record kind')}s"
+
+
+def workbook_name(date: str, template: str, cases: list[str]) -> str:
+    """``<date>-<template>[-<case>…].ipynb``: a session names its (pseudonymous) cases, so two
+    sessions on one day about different cases never collide; the same ones are refused."""
+    name = f"{date}-{check_id(template, 'template name')}"
+    shown = cases[:3] + ([f"and-{len(cases) - 3}-more"] if len(cases) > 3 else [])
+    return "-".join([name, *shown]) + ".ipynb"
+
+
 def new_workbook(
     *,
-    case_id: str,
     worker: str,
     supervisor: str,
+    case_id: str | None = None,
+    cases: list[str] | None = None,
     date: str | None = None,
     focus: str = "",
     template: str = "session",
     store: str | os.PathLike[str] | None = None,
     templates: str | None = None,
     params: dict[str, Any] | None = None,
+    accounts: dict[str, str] | None = None,
 ) -> Path:
-    """Create ``<store>/<case>/<date>-<template>.ipynb`` and return its path.
+    """Create a workbook in the store and return its path.
 
-    Refuses to overwrite; validates ids before anything touches the disk.
+    ``accounts`` (``{"worker_user": …, "supervisor_user": …}``, see signoff.identity) names
+    the JupyterHub accounts allowed to sign for each role; it is kept in the metadata.
+
+    A session template with case blocks takes zero or more ``cases`` (each gets its own block)
+    and lives in ``<store>/sessions/``; a template made for one case needs exactly one and
+    lives in ``<store>/<case>/``. Refuses to overwrite; validates everything before anything
+    touches the disk.
     """
-    check_id(case_id)
+    cases = [*([case_id] if case_id is not None else []), *(cases or [])]
+    cases = [check_id(c) for c in dict.fromkeys(cases)]
     date = check_date(date)
     worker, supervisor = _name(worker, "worker"), _name(supervisor, "supervisor")
     focus = _name(focus, "focus", required=False)
     root = store_root(store)
-    path = workbook_path(root, case_id, date, template)
-    if path.exists():
-        raise ConflictError(f"{path} already exists; refusing to overwrite it")
     nb_tpl, prompt_set = load_template(template, templates)
-    from .carry import carry_forward
+    from .evidence import placement_step  # framework, per-competency sections, evidence
 
-    carry = carry_forward(root / case_id, date) if prompt_set.carries_forward else None
+    prompt_set, params = placement_step(prompt_set, store=root, worker=worker, date=date,
+                                        params=params or {}, templates=templates)
+    blocks = has_case_blocks(prompt_set.sections)
+    per_case = not blocks and prompt_set.kind not in WORKER_KINDS
+    if per_case and len(cases) != 1:
+        raise InputError(f"template {prompt_set.name!r} is about one case: give exactly one "
+                         f"--case (got {len(cases)})")
+    folder = workbook_folder(root, prompt_set.kind, cases, per_case)
+    path = folder / workbook_name(date, template, [] if per_case else cases)
+    if path.exists():
+        raise ConflictError(f"{path} already exists; refusing to overwrite it", path=path)
+    from .carry import carry_forward
+    from .notes import agreement_notes
+
+    carry = None
+    if prompt_set.carries_forward:
+        folders = [root / "sessions", *(root / c for c in cases)]
+        carry = carry_forward(folders, date, cases=cases, worker=worker if blocks else None)
+    notes = list((carry or {}).get("notes", []))
+    if prompt_set.kind == "session":
+        notes += agreement_notes(root, worker, supervisor, date)
     info = {
-        "case_id": case_id,
+        "case_id": cases[0] if len(cases) == 1 else "",
+        "cases": cases,
         "session_date": date,
         "worker": worker,
         "supervisor": supervisor,
         "focus": focus,
+        **(accounts or {}),
     }
-    nb = render_workbook(nb_tpl, prompt_set, info, params or {}, carry=carry,
+    nb = render_workbook(nb_tpl, prompt_set, info, params or {}, carry=carry, notes=notes,
                          workbook_file=path.name)
     write_new(path, nb)
     return path
@@ -116,6 +164,7 @@ def render_workbook(
     params: dict[str, Any],
     *,
     carry: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
     workbook_file: str,
     extra_sections: list[dict[str, Any]] | None = None,
     header_extra: str = "",
@@ -142,6 +191,12 @@ def render_workbook(
     sections = _resolve_sections(prompt_set, parameters, info.get("focus", ""))
     if extra_sections:
         sections = extra_sections + sections
+    cases = list(info.get("cases") or ([info["case_id"]] if info.get("case_id") else []))
+    by_case = (carry or {}).get("cases", {})
+    if has_case_blocks(sections):
+        sections = expand_cases(sections, cases, before_case=by_case)
+    else:  # a template made for one case: its review goes first
+        sections = [s for c in cases for s in by_case.get(c, [])] + sections
     if carry:
         sections = [*carry.get("sections", []), *sections]
     focus_title = next((s["title"] for s in sections if s.get("_focus")), "")
@@ -151,7 +206,8 @@ def render_workbook(
         if "injected-parameters" in tags:
             cell.source = _scrubbed(parameters)
         if "header" in tags:
-            cell.source = _header(cell.source, parameters, focus_title, carry, header_extra)
+            cell.source = _header(cell.source, parameters, focus_title, notes or [],
+                                  header_extra)
         if "prompts" in tags:
             cells.extend(_section_cells(sections))
             continue
@@ -190,6 +246,8 @@ def _resolve_sections(
     word = focus.strip().lower()
     for s in keep:
         s["_focus"] = bool(word) and (word == s["id"] or word in s.get("focus", []))
+    if has_case_blocks(keep):  # focus sorts within a case block (expand_cases), not across
+        return keep
     return sorted(keep, key=lambda s: not s["_focus"])
 
 
@@ -203,10 +261,10 @@ def _scrubbed(parameters: dict[str, Any]) -> str:
 
 
 def _header(
-    source: str, parameters: dict[str, Any], focus_title: str,
-    carry: dict[str, Any] | None, extra: str,
+    source: str, parameters: dict[str, Any], focus_title: str, notes: list[str], extra: str,
 ) -> str:
     values = {k: escape_md(v) for k, v in parameters.items() if isinstance(v, str | int | float)}
+    values["cases"] = escape_md(", ".join(parameters.get("cases") or []) or "none today")
     focus = parameters.get("focus", "")
     if focus_title:
         values["focus_line"] = f"**Today's focus:** {escape_md(focus_title)} (shown first)"
@@ -215,7 +273,6 @@ def _header(
     else:
         values["focus_line"] = ""
     text = string.Template(source).safe_substitute(values)
-    notes = (carry or {}).get("notes", [])
     if notes:
         text += "\n\n" + "\n".join(f"> **Note:** {escape_md(n)}" for n in notes)
     return text + (f"\n\n{extra}" if extra else "")

@@ -221,7 +221,7 @@ def editor(item: dict[str, Any], value: Any, disabled: bool, compact: bool = Fal
             options = [(o, o) for o in item["options"]]
         cls = W.Dropdown if compact else W.RadioButtons
         if compact:
-            options = [("—", None), *options]
+            options = [("—", None), *options]  # type: ignore[list-item]
         w = _input(cls, label, options=options, _dom_classes=() if compact else ("sk-wrap",),
                    value=value if value in [v for _, v in options] else None, disabled=disabled)
         return Editor(w, lambda: w.value, [w])

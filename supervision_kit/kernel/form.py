@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
-import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import ipywidgets as W
 from IPython.display import display
 
-from ..core.errors import InputError
+from ..core.errors import InputError, KitError
 from ..core.mirror import answer_output
 from ..core.prompts import is_answered
 from ..core.state import ROLES, RecordState
@@ -37,9 +36,7 @@ from .session import Session
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def app_mode() -> bool:
-    """Running under Voila (app mode): the page is never saved as a notebook."""
-    return os.environ.get("VOILA_BASE_URL") is not None
+from .session import app_mode  # noqa: E402 - re-exported: the kernel's one check
 
 
 @dataclass
@@ -115,13 +112,17 @@ class Workbook:
         self.session.close()
 
     def standing(self) -> Standing:
-        """Where the record stands now (from the kernel's values and the last known state)."""
+        """Where the record stands now: the record on disk (what ``sign`` will judge, through
+        the same ``missing_required``) and the kernel's last known lock state."""
+        from ..core.workbook import open_record
         from ..signoff import missing_required
 
         st = self.session.state
-        answers = self.answers()
-        view = types.SimpleNamespace(answers=answers, prompts=self.prompts)
-        missing = missing_required(view)  # type: ignore[arg-type]  # reads answers, prompts
+        try:
+            rec = open_record(self.path)
+            answers, missing = rec.answers, missing_required(rec)
+        except KitError:  # the file is being replaced right now: judge the kernel's values
+            answers, missing = self.answers(), []
         editable = [p for p in self.prompts.values() if not p.get("readonly")]
         answered = sum(is_answered(answers.get(p["id"])) for p in editable)
         kind = ("locked" if st.locked else "signed" if st.signed
@@ -206,7 +207,7 @@ class Workbook:
         prompt = self.prompts[prompt_id]
         cond = prompt.get("show_if")
         field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
-                      on_change=lambda v, pid=prompt_id: self._changed(pid, v),
+                      on_change=self._on_change(prompt_id),
                       titles=self.titles, show=not cond or self._condition(cond),
                       inline_question=self.session.inline_questions)
         self.fields[prompt_id] = field
@@ -223,6 +224,9 @@ class Workbook:
         self.handles[prompt_id] = display(out["data"], raw=True, display_id=True)
 
     # -- changes
+    def _on_change(self, prompt_id: str) -> Callable[[Any], None]:
+        return lambda value: self._changed(prompt_id, value)
+
     def _changed(self, prompt_id: str, value: Any) -> None:
         try:
             value = self.session.put(prompt_id, value)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
-import json
 import os
 import threading
 import time
@@ -30,6 +29,7 @@ import ipywidgets as W
 from IPython import display as ipd
 
 from ..core.errors import IncompleteError, KitError
+from ..core.notebook import notebook_text
 from ..core.prompts import is_answered
 from ..core.state import ROLES, RecordState
 from ..core.store import atomic_write, make_private_dir
@@ -206,7 +206,7 @@ def strip_figure(wb: Workbook) -> Any:
     keep = ((df["record"] == P.SESSION) & (df["date"] < when_)
             & (df["path"].map(lambda p: str(Path(p).resolve())) != here))
     earlier = df[keep]
-    return None if earlier.empty else strip_chart(earlier, case)
+    return None if earlier.empty else strip_chart(earlier, str(case))
 
 
 def progress_review(wb: Workbook) -> None:
@@ -214,7 +214,7 @@ def progress_review(wb: Workbook) -> None:
     from ..progress.charts import review_figures, review_tables_html
     from ..table.index import load_store
 
-    case = wb.info.get("case_id")
+    case = str(wb.info.get("case_id") or "")
     df = load_store(_store_of(wb), progress=False)
     settings = dict(wb.info.get("parameters") or {})
     case_df = df[df["case"] == case]
@@ -226,6 +226,32 @@ def progress_review(wb: Workbook) -> None:
     for fig in review_figures(df, case, wb.info.get("worker"), settings):
         _show(fig)
     _html(review_tables_html(case_df, case))
+    evidence_section(wb)
+
+
+def evidence_section(wb: Workbook) -> None:
+    """Placements: the worker's evidence map (competency × month), table and gap list, when
+    the worker has a learning agreement (docs/placements.md). Never stops the review."""
+    from ..placements.agreements import worker_framework
+    from ..placements.evidence import collect, evidence_map, gaps
+    from ..placements.report import evidence_figure, evidence_table_html, gaps_html
+
+    worker = str(wb.info.get("worker") or "")
+    date = str(wb.info.get("session_date") or "") or None
+    try:
+        fw = worker_framework(_store_of(wb), worker, date)
+        if fw is None:
+            return
+        items = collect(_store_of(wb), worker, fw, until=date)
+        table = evidence_map(items, fw)
+    except Exception as exc:  # noqa: BLE001 - a chart must never stop the workbook opening
+        _html(f"<p><i>Evidence map unavailable: {html.escape(str(exc))}</i></p>")
+        return
+    _html(f"<h3>Evidence map</h3><p>{len(items)} piece(s) of evidence for "
+          f"{html.escape(worker)} against {html.escape(fw.title)}. Run <code>supervision-kit "
+          f"evidence --worker …</code> for every quote.</p>")
+    _show(evidence_figure(table, fw, worker))
+    _html(evidence_table_html(table) + "<h4>Gaps</h4>" + gaps_html(gaps(items, fw)))
 
 
 # ---------------------------------------------------------------- finishing
@@ -314,10 +340,22 @@ class FileWatch:
         self._stop.set()
 
 
+def hub_note(info: dict[str, Any]) -> str:
+    """On JupyterHub: which role the signed-in account may sign (signoff.identity)."""
+    from ..signoff.identity import account_for, hub_user
+
+    user = hub_user()
+    if not user:
+        return ""
+    mine = [r for r in ROLES if account_for(info, r) == user]
+    what = f"you can sign as the {mine[0]}" if mine else "you cannot sign this record"
+    return f"<i>Signed in to the hub as <b>{html.escape(user)}</b>: {what}.</i>"
+
+
 def finish_panel(wb: Workbook) -> W.Widget:
     """The end of a workbook: where the record stands, what is missing, sign as worker or
     supervisor, save the complete record, and addenda once locked."""
-    from .form import app_mode
+    from .session import app_mode
 
     state = html_widget("", "sk-state")
     message = html_widget("")
@@ -344,7 +382,8 @@ def finish_panel(wb: Workbook) -> W.Widget:
     def refresh(s: Any = None) -> None:
         s = s or wb.standing()
         st = s.state
-        lines = [f"{s.icon()} <b>{html.escape(s.headline())}.</b>",
+        lines = [n for n in (hub_note(wb.info),) if n]
+        lines += [f"{s.icon()} <b>{html.escape(s.headline())}.</b>",
                  f"{s.answered} of {s.total} questions answered."]
         for role in ROLES:
             sig = st.signed.get(role)
@@ -455,7 +494,7 @@ def download(wb: Workbook) -> tuple[str, bytes]:
     Pending keystrokes are saved first; the open .ipynb is never touched."""
     wb.flush()
     name, nb = download_copy(wb.path)
-    return name, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return name, notebook_text(nb).encode("utf-8")
 
 
 def restore(wb: Workbook, data: bytes, name: str = "upload") -> int:

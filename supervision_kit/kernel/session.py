@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from ..core.markers import clear_mark, mark_open
 from ..core.prompts import check_value, is_answered
 from ..core.state import RecordState
 from ..core.workbook import META, Record, answer_cells, open_record
+
+
+def app_mode() -> bool:
+    """Running under Voila (app mode): the page is never saved as a notebook."""
+    return os.environ.get("VOILA_BASE_URL") is not None
 
 
 class Session:

@@ -86,7 +86,7 @@ def prepare(root: Path, notebook: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values, indent=1))
     workspaces = make_private_dir(private / "workspaces")
-    WorkspacesManager(workspaces).save(WORKSPACE, json.dumps(workspace(rel)))
+    WorkspacesManager(str(workspaces)).save(WORKSPACE, json.dumps(workspace(rel)))
     config = make_private_dir(private / "config")
     labconfig = make_private_dir(config / "labconfig")
     (labconfig / "page_config.json").write_text(json.dumps(

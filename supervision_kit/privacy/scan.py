@@ -3,15 +3,28 @@
 Detectors (choose with ``detectors=`` / ``skip=``):
 
 - ``email``: addresses like ``name@example.org``.
-- ``phone``: UK numbers (``07…``, ``01…``/``02…``/``03…``, ``+44 …``; 10-11 digits),
-  international ``+CC …`` (8-15 digits) and North-American ``(555) 201-3344`` forms.
+- ``phone``: found by Google's libphonenumber (the ``phonenumbers`` package), reading the text as
+  British and as North-American. Kept: numbers libphonenumber calls valid, and numbers it calls
+  possible when they are written with an international prefix (``+33 …``, ``00 61 …``) or as a
+  UK number with its leading ``0`` (so unallocated and Ofcom drama ranges such as
+  ``07700 900123`` still count). North-American numbers without ``+1`` must be grouped like one
+  (``(202) 555-0147``, ``202-555-0147``, ``1-800-555-0199``) or follow "phone", "call", "tel"….
 - ``nhs``: 10-digit UK NHS numbers (``943 476 5919``) whose mod-11 check digit is valid.
-- ``ssn``: US social security numbers ``123-45-6789`` (never area 000/666/9xx, group 00,
-  serial 0000).
-- ``dob``: a date within 30 characters after "born", "DOB", "date of birth" or "birthday";
-  and any full date (with a 4-digit year) from 1900 up to ten years ago, which is more likely a
-  birth date than a session date.
-- ``postcode``: UK postcodes (``SW1A 1AA``, any letter case).
+- ``ni``: UK National Insurance numbers (``AB 12 34 56 C``, ``AB123456C``): two prefix letters
+  (first not D F I Q U V, second not D F I O Q U V, never BG GB KN NK NT TN ZZ), six digits and
+  a suffix A-D (the suffix may be left out right after "NI", "NINO" or "National Insurance").
+- ``ssn``: US social security numbers ``123-45-6789`` or ``123 45 6789`` (never area
+  000/666/9xx, group 00, serial 0000); ``123456789`` only right after "SSN", "SS#" or "social
+  security".
+- ``dob``: a date within 30 characters after "born", "DOB", "d.o.b.", "date of birth" or
+  "birthday" (``12-Mar-1984``, ``12/3/84``, ``3rd of March 1984``, ``March 3, 1984``), a month and
+  year or a year alone straight after such a word (``born 1984``, ``born in March 2025``); and any
+  full date (with a 4-digit year) from 1900 up to ten years ago, which is more likely a birth date
+  than a session date. An age alone ("aged 42") is not flagged.
+- ``postcode``: full UK postcodes (``SW1A 1AA``, ``M4 4AB``, ``DN551PT``): an outward code of a
+  real shape, then a digit and two letters, as a whole word and in one letter case. Lower-case
+  ones whose inward part reads as an ordinal (``m4 4th``) and unspaced lower-case ones are not
+  counted, so "flat B1", "the M4 4th junction" and "room B12" are not postcodes.
 - ``name``: names from a deny-list file (one per line, ``#`` comments), whole words, any case.
   The file defaults to ``$SUPERVISION_KIT_DENY_LIST``.
 
@@ -28,20 +41,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import InputError, KitError, WorkbookError
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
 
-DETECTORS = ("email", "phone", "nhs", "ssn", "dob", "postcode", "name")
+from ..core.errors import FindingsFound, InputError, WorkbookError
+
+__all__ = ["DETECTORS", "ENV_DENY_LIST", "Finding", "FindingsFound", "ScanResult",
+           "check_detectors", "find", "inline_warning", "load_deny_list", "mask", "nhs_check_ok",
+           "parameter_leaks", "redact_text", "redact_value", "scan", "scan_answers"]
+
+DETECTORS = ("email", "phone", "nhs", "ni", "ssn", "dob", "postcode", "name")
+PHONE_REGIONS = ("GB", "US")
 ENV_DENY_LIST = "SUPERVISION_KIT_DENY_LIST"
 # When spans overlap, the more specific kind wins.
-_PRIORITY = {"email": 0, "nhs": 1, "ssn": 2, "dob": 3, "postcode": 4, "phone": 5, "name": 6}
+_PRIORITY = {"email": 0, "nhs": 1, "ni": 2, "ssn": 3, "dob": 4, "postcode": 5, "phone": 6,
+             "name": 7}
 _LABEL = {"email": "an e-mail address", "phone": "a phone number", "nhs": "an NHS number",
-          "ssn": "a social security number", "dob": "a date of birth",
-          "postcode": "a postcode", "name": "a name from the deny-list"}
-
-
-class FindingsFound(KitError):
-    """``scan`` found likely identifiers (exit 1)."""
-
+          "ni": "a National Insurance number", "ssn": "a social security number",
+          "dob": "a date of birth", "postcode": "a postcode", "name": "a name from the deny-list"}
 
 @dataclass
 class Finding:
@@ -69,27 +86,48 @@ class ScanResult:
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
                     r"\.[A-Za-z]{2,}(?![\w-])")
-_PHONES = [
-    re.compile(r"(?<![\w+])\+44\s?(?:\(0\)\s?)?\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"),
-    re.compile(r"(?<![\w+])\(?0[1-37-9]\d{1,3}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\d)"),
-    re.compile(r"(?<![\w+])\+(?!44)[1-9]\d{0,2}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)"),
-    re.compile(r"(?<![\w+])(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[\s.-])[2-9]\d{2}[\s.-]\d{4}(?!\d)"),
-]
+# North-American grouping: (202) 555-0147, 202-555-0147, 202.555.0147, 1-800-555-0199
+_NANP = re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}")
+# UK national grouping (for numbers outside the allocated ranges): 07700 900123, (020) 7946 0018
+_UK_SHAPE = re.compile(r"\(?0\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}")
+_EXTENSION = re.compile(r"[\s,]*(?:ext\.?|extension|x)\s*\d+$", re.IGNORECASE)
+_PHONE_WORDS = re.compile(r"\b(?:phone|telephone|tel|mobile|mob|cell|landline|call|ring|text|"
+                          r"fax)\b\W{0,4}(?:\w+\W{1,3}){0,2}$", re.IGNORECASE)
 _NHS = re.compile(r"(?<![\d-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\d-])")
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+_NI_PREFIX = r"(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+_NI = re.compile(r"(?<![\w-])" + _NI_PREFIX + r"[ -]?\d{2}(?P<sep>[ -]?)\d{2}(?P=sep)\d{2}"
+                 r"(?:[ -]?(?P<suffix>[A-D]))?(?![\w-])", re.IGNORECASE)
+_NI_WORDS = re.compile(r"\b(?:NI|NINO|N\.I\.|national\s+insurance)\b(?:\s+(?:no|number))?"
+                       r"[\s.:#]*$", re.IGNORECASE)
+_SSN_RULES = r"(?!000|666|9\d\d)\d{3}(?P<sep>[ -])(?!00)\d{2}(?P=sep)(?!0000)\d{4}"
+_SSN = re.compile(r"(?<![\d-])" + _SSN_RULES + r"(?![\d-])")
+_SSN_BARE = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}(?!00)\d{2}(?!0000)\d{4}(?![\w-])")
+_SSN_WORDS = re.compile(r"\b(?:SSN|SS#|SSN#|SS(?=\s+no\b|\s+number)|soc\.?\s*sec\.?|"
+                        r"social\s+security)"
+                        r"(?:\s+(?:no|number|#))?[\s.:#]*$", re.IGNORECASE)
 _MONTHS = ("jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
            "april|june|july|august|september|october|november|december")
 _DATE = re.compile(
     r"(?<![\w/.-])(?:"
-    r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+    r"(?P<iy>\d{4})(?P<isep>[/.-])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})"
     r"|(?P<na>\d{1,2})[/.-](?P<nb>\d{1,2})[/.-](?P<ny>\d{4}|\d{2})"
-    r"|(?P<td>\d{1,2})(?:st|nd|rd|th)?\s+(?P<tm>" + _MONTHS + r")\.?,?\s+(?P<ty>\d{4})"
-    r"|(?P<um>" + _MONTHS + r")\.?\s+(?P<ud>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<uy>\d{4})"
+    r"|(?P<td>\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?(?:\s+|\s*[./-]\s*)(?P<tm>" + _MONTHS +
+    r")\.?,?(?:\s+|\s*[./-]\s*)(?P<ty>\d{4}|'?\d{2})"
+    r"|(?P<um>" + _MONTHS + r")\.?\s+(?P<ud>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<uy>\d{4}|'\d{2})"
     r")(?![\w/-])", re.IGNORECASE)
 _BIRTH_WORDS = re.compile(r"\b(?:born|d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday)\b",
                           re.IGNORECASE)
-_POSTCODE = re.compile(r"(?<![\w-])(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d"
+# a month and year, or a year alone, straight after a birth word: "born 1984", "born in March 2025"
+_BIRTH_YEAR = re.compile(
+    r"\b(?:born|d\.?o\.?b|date\s+of\s+birth|birth\s*(?:date|year)|year\s+of\s+birth|y\.?o\.?b)"
+    r"\.?(?:\s*[:\-]\s*|\s+)(?:(?:in|during)\s+)?"
+    r"(?P<when>(?:(?:" + _MONTHS + r")\.?,?\s+)?(?:19|20)\d{2})(?![\w/-]|[.,]\d)",
+    re.IGNORECASE)
+_OUTWARD = (r"(?:[A-PR-UWYZ]\d{1,2}|[A-PR-UWYZ][A-HK-Y]\d{1,2}|[A-PR-UWYZ]\d[A-HJKPSTUW]"
+            r"|[A-PR-UWYZ][A-HK-Y]\d[ABEHMNPRVWXY])")
+_POSTCODE = re.compile(r"(?<![\w-])(?:GIR ?0AA|" + _OUTWARD + r"(?P<space> ?)\d"
                        r"[ABD-HJLNP-UW-Z]{2})(?![\w-])", re.IGNORECASE)
+_ORDINAL = re.compile(r"\d(?:st|nd|rd|th)$", re.IGNORECASE)
 
 
 def nhs_check_ok(digits: str) -> bool:
@@ -102,21 +140,40 @@ def nhs_check_ok(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-def _digits(text: str) -> int:
-    return sum(c.isdigit() for c in text)
+def _phone_ok(raw: str, number: phonenumbers.PhoneNumber, region: str, before: str) -> bool:
+    """Whether a number libphonenumber found in ``region`` is written like a phone number."""
+    digits = re.sub(r"\D", "", raw)
+    bare = _EXTENSION.sub("", raw)
+    if len(set(str(number.national_number))) == 1:  # 4444 444444: filler, not a number
+        return False
+    valid = phonenumbers.is_valid_number(number)
+    possible = valid or phonenumbers.is_possible_number(number)
+    if raw.startswith("+") or digits.startswith(f"00{number.country_code}"):
+        return possible
+    if region == "GB":  # national form: the trunk prefix 0 must be there
+        if not raw.lstrip("(").startswith("0") or digits.startswith("00"):
+            return False
+        return valid or (possible and bool(_UK_SHAPE.fullmatch(bare)))
+    return valid and bool(_NANP.fullmatch(bare) or _PHONE_WORDS.search(before))
 
 
-def _phones(text: str) -> Iterator[tuple[int, int]]:
-    for n, rx in enumerate(_PHONES):
-        for m in rx.finditer(text):
-            d = _digits(m.group())
-            if (n == 0 and 11 <= d <= 13) or (n == 1 and 10 <= d <= 11) \
-                    or (n == 2 and 8 <= d <= 15) or n == 3:
-                yield m.start(), m.end()
+def _phones(text: str) -> set[tuple[int, int]]:
+    spans = set()
+    for region in PHONE_REGIONS:
+        for m in PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE):
+            if _phone_ok(m.raw_string, m.number, region, text[max(0, m.start - 30):m.start]):
+                spans.add((m.start, m.end))
+    return spans
 
 
 def _month(name: str) -> int:
     return [m[:3] for m in _MONTHS.split("|")].index(name[:3].lower()) % 12 + 1
+
+
+def _year(text: str) -> int:
+    """A 4-digit year, or -1 for a 2-digit one (only counted near birth words)."""
+    text = text.lstrip("'")
+    return int(text) if len(text) == 4 else -1
 
 
 def _date_years(m: re.Match[str]) -> list[int]:
@@ -129,9 +186,9 @@ def _date_years(m: re.Match[str]) -> list[int]:
         y = y if len(g["ny"]) == 4 else -1  # 2-digit years: only counted near birth words
         candidates = [(y, int(g["nb"]), int(g["na"])), (y, int(g["na"]), int(g["nb"]))]
     elif g["ty"]:
-        candidates = [(int(g["ty"]), _month(g["tm"]), int(g["td"]))]
+        candidates = [(_year(g["ty"]), _month(g["tm"]), int(g["td"]))]
     else:
-        candidates = [(int(g["uy"]), _month(g["um"]), int(g["ud"]))]
+        candidates = [(_year(g["uy"]), _month(g["um"]), int(g["ud"]))]
     years = []
     for y, mo, d in candidates:
         try:
@@ -150,6 +207,29 @@ def _dobs(text: str) -> Iterator[tuple[int, int]]:
             continue
         near = _BIRTH_WORDS.search(text, max(0, m.start() - 30), m.start())
         if near or any(1900 <= y <= latest for y in years):
+            yield m.start(), m.end()
+    for m in _BIRTH_YEAR.finditer(text):
+        yield m.start("when"), m.end("when")
+
+
+def _nis(text: str) -> Iterator[tuple[int, int]]:
+    for m in _NI.finditer(text):
+        if m.group("suffix") or _NI_WORDS.search(text, max(0, m.start() - 30), m.start()):
+            yield m.start(), m.end()
+
+
+def _ssns(text: str) -> Iterator[tuple[int, int]]:
+    yield from ((m.start(), m.end()) for m in _SSN.finditer(text))
+    for m in _SSN_BARE.finditer(text):
+        if _SSN_WORDS.search(text, max(0, m.start() - 30), m.start()):
+            yield m.start(), m.end()
+
+
+def _postcodes(text: str) -> Iterator[tuple[int, int]]:
+    for m in _POSTCODE.finditer(text):
+        code = m.group()
+        if code.isupper() or (code.islower() and m.group("space")
+                              and not _ORDINAL.search(code)):
             yield m.start(), m.end()
 
 
@@ -205,19 +285,21 @@ def find(text: str, detectors: Iterable[str] | None = None,
     if "nhs" in kinds:
         hits += [("nhs", m.start(), m.end()) for m in _NHS.finditer(text)
                  if nhs_check_ok(m.group(1) + m.group(3) + m.group(4))]
+    if "ni" in kinds:
+        hits += [("ni", s, e) for s, e in _nis(text)]
     if "ssn" in kinds:
-        hits += [("ssn", m.start(), m.end()) for m in _SSN.finditer(text)]
+        hits += [("ssn", s, e) for s, e in _ssns(text)]
     if "dob" in kinds:
         hits += [("dob", s, e) for s, e in _dobs(text)]
     if "postcode" in kinds:
-        hits += [("postcode", m.start(), m.end()) for m in _POSTCODE.finditer(text)]
+        hits += [("postcode", s, e) for s, e in _postcodes(text)]
     if "phone" in kinds:
         hits += [("phone", s, e) for s, e in _phones(text)]
     rx = _names_rx(names) if "name" in kinds else None
     if rx:
         hits += [("name", m.start(), m.end()) for m in rx.finditer(text)]
     kept: list[tuple[str, int, int]] = []
-    for kind, s, e in sorted(hits, key=lambda h: (_PRIORITY[h[0]], h[1])):
+    for kind, s, e in sorted(hits, key=lambda h: (_PRIORITY[h[0]], h[1], h[1] - h[2])):
         if all(e <= ks or s >= ke for _k, ks, ke in kept):
             kept.append((kind, s, e))
     return sorted(kept, key=lambda h: h[1])
@@ -257,7 +339,7 @@ def scan(target: str | os.PathLike[str], detectors: Iterable[str] | None = None,
          deny_list: str | os.PathLike[str] | None = None) -> ScanResult:
     """Scan one workbook, or every workbook in a store folder."""
     from ..core.store import iter_workbooks
-    from ..core.workbook import read_answers
+    from ..core.workbook import open_record
 
     kinds = check_detectors(detectors, skip)
     names = load_deny_list(deny_list) if "name" in kinds else []
@@ -272,14 +354,18 @@ def scan(target: str | os.PathLike[str], detectors: Iterable[str] | None = None,
             res.skipped.append(f"{p}: symbolic link (not followed)")
             continue
         try:
-            answers = read_answers(p)["answers"]
+            rec = open_record(p)
         except WorkbookError as exc:
             if single:
                 raise
             res.skipped.append(str(exc))
             continue
         res.files += 1
-        res.findings += scan_answers(answers, kinds, names, file=str(p))
+        res.findings += scan_answers(rec.answers, kinds, names, file=str(p))
+        # addenda are part of the record too (added after sign-off, so often in a hurry)
+        addenda = {f"addendum {n} ({a.get('role')}, {str(a.get('t', ''))[:10]})":
+                   str(a.get("text", "")) for n, a in enumerate(rec.state.addenda, 1)}
+        res.findings += scan_answers(addenda, kinds, names, file=str(p))
     return res
 
 
@@ -315,7 +401,7 @@ def inline_warning(value: Any) -> str:
     except InputError:
         names = []
     kinds = sorted({kind for _w, text in _strings(value) for kind, _s, _e in
-                    find(text, None, names)}, key=_PRIORITY.get)
+                    find(text, None, names)}, key=lambda k: _PRIORITY.get(k, 99))
     if not kinds:
         return ""
     what = ", ".join(_LABEL[k] for k in kinds)

@@ -42,7 +42,8 @@ def _note(fig: Figure, text: str) -> None:
 
     wrapped = "\n".join(textwrap.wrap(text, 120))
     bottom = (0.22 + 0.16 * wrapped.count("\n")) / fig.get_figheight()  # inches -> fraction
-    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # (left, bottom, w, h)
+    engine: Any = fig.get_layout_engine()
+    engine.set(rect=(0, bottom, 1, 1 - bottom))  # (left, bottom, w, h)
     fig.text(0.01, 0.01, wrapped, fontsize=NOTE_SIZE, ha="left", va="bottom", color="#444",
              gid="formula")
 

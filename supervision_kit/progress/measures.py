@@ -263,7 +263,7 @@ def goal_scores(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for date, path, items in _per_workbook(case_sessions(df, case)):
         seen: dict[str, dict[str, Any]] = {}
         for m, value, ctx in items:
@@ -283,7 +283,7 @@ def goal_scores(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
                 score, name = _num(g.get(c["score"])), str(g.get(c["text"]) or "").strip()
                 if score is None or not name or not -2 <= score <= 2 or _key(name) in seen:
                     continue
-                seen[_key(name)] = _goal_row(date, path, name, score, g.get(c.get("weight")),
+                seen[_key(name)] = _goal_row(date, path, name, score, g.get(c.get("weight", "")),
                                              "goals table")
         rows.extend(seen.values())
     cols = ["date", "path", "goal", "score", "weight", "source"]
@@ -415,7 +415,7 @@ def goal_summary(df: pd.DataFrame, case: str | None = None) -> pd.DataFrame:
             for g in _rows(value):
                 text = str(g.get(c["text"]) or "").strip()
                 if text:
-                    w = _num(g.get(c.get("weight")))
+                    w = _num(g.get(c.get("weight", "")))
                     goals.setdefault(_key(text), {
                         "set": date, "goal": text,
                         "expected": g.get(extra[0]) if extra else None,

@@ -88,6 +88,7 @@ def execute(path: Path, timeout: int = TIMEOUT) -> None:
     import papermill as pm
 
     from ..core.markers import clear_mark, kernel_marker, open_in_kernel
+    from ..core.workbook import WIDGET_MIME
 
     try:
         nb = pm.execute_notebook(
@@ -103,6 +104,13 @@ def execute(path: Path, timeout: int = TIMEOUT) -> None:
             clear_mark(path)
             if kernel_marker(path).is_file() and not kernel_marker(path).is_symlink():
                 kernel_marker(path).unlink(missing_ok=True)
+    # Widgets (the sign-off panel) mean nothing outside a live kernel, and their saved state
+    # and text reprs would carry the names typed into them: keep charts and text, drop them.
+    nb["metadata"].pop("widgets", None)
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", [])
+                               if WIDGET_MIME not in (o.get("data") or {})]
     # papermill records absolute paths (user names, folders): keep only the file name
     pm_meta = nb["metadata"].get("papermill", {})
     for key in ("input_path", "output_path"):

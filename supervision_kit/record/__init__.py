@@ -2,5 +2,6 @@
 
 from .fill import fill
 from .finalize import finalize
+from .skip import mark_not_discussed
 
-__all__ = ["fill", "finalize"]
+__all__ = ["fill", "finalize", "mark_not_discussed"]

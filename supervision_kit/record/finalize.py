@@ -20,7 +20,7 @@ from ..core.markers import open_in_kernel
 from ..core.mirror import answer_output
 from ..core.notebook import write_notebook
 from ..core.prompts import is_answered
-from ..core.workbook import META, Record, answer_cells, open_record
+from ..core.workbook import META, NOT_DISCUSSED, Record, answer_cells, open_record
 from ..signoff.embed import embed_signoff
 
 
@@ -43,6 +43,16 @@ def embed_answers(rec: Record) -> dict[str, Any]:
     return nb
 
 
+def embed_not_discussed(rec: Record, nb: dict[str, Any]) -> dict[str, Any]:
+    """Step: prompts marked "not discussed this time" (with their reasons) into metadata."""
+    skipped = rec.not_discussed
+    if skipped:
+        nb["metadata"][META][NOT_DISCUSSED] = skipped
+    else:
+        nb["metadata"][META].pop(NOT_DISCUSSED, None)
+    return nb
+
+
 def stamp(nb: dict[str, Any]) -> dict[str, Any]:
     nb["metadata"][META]["format"] = FORMAT
     nb["metadata"][META]["finalized"] = now()
@@ -60,6 +70,6 @@ def finalize(path: str | os.PathLike[str], *, force: bool = False) -> dict[str, 
             "(File > Close and Shut Down Notebook) or use --force", path=p)
     with workbook_lock(p, what="finalize"):
         rec = open_record(p)
-        nb = stamp(embed_signoff(rec, embed_answers(rec)))
+        nb = stamp(embed_signoff(rec, embed_not_discussed(rec, embed_answers(rec))))
         write_notebook(p, nb)
     return {"path": str(p), "answers": sum(is_answered(a["v"]) for a in rec.merged.values())}

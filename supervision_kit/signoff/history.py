@@ -18,8 +18,12 @@ def history(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         if kind == "sign":
             summary = (f"signed by {ev.get('name')} "
                        f"(answers {str(ev.get('answers_sha256'))[:12]})")
-        elif kind == "addendum":
-            summary = short(ev.get("text"))
+        elif kind in ("addendum", "submit", "return", "comment"):  # review: core/review.py
+            summary = short(ev.get("text") or "")
+        elif kind == "tag":
+            raw = ev.get("competencies")
+            comps: list[Any] = raw if isinstance(raw, list) else []
+            summary = "evidence for " + short(", ".join(map(str, comps)) or "nothing (removed)")
         else:
             summary = short(ev.get("v"))
         role = ev.get("role") or ev.get("by")

@@ -4,6 +4,11 @@ A signature records role, name, UTC time, the workbook and template it is for,
 ``answers_sha256`` (SHA-256 over the canonical JSON of all answers, newlines normalised) and
 ``prompts`` (one digest per answer, so ``verify`` can name the prompt that changed). It is
 computed and appended under the workbook lock, from the answers on disk.
+
+Identity: on JupyterHub the signer must be the hub account the workbook names for the role
+(``identity.check_signer``; the event records ``hub_user``). With a key (``key=`` or
+``$SUPERVISION_KIT_SIGNING_KEY``) the event also carries an SSH signature over its content
+(``sshsig``), which ``verify --allowed-signers`` checks.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from typing import Any
 
 from ..core.append import append
 from ..core.errors import ConflictError, IncompleteError, InputError, LockedError
+from ..core.journal import now
 from ..core.prompts import MAX_TEXT, is_answered
 from ..core.state import ROLES, answers_digest, normalise
 from ..core.text import check_name, unsafe_char
 from ..core.workbook import Record, open_record
+from . import sshsig
+from .identity import check_signer
 
 
 def check_role(role: Any) -> str:
@@ -26,13 +34,26 @@ def check_role(role: Any) -> str:
     return str(role)
 
 
+def shown(prompt: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether a conditional prompt applies (its ``show_if`` is met)."""
+    cond = prompt.get("show_if")
+    if not cond:
+        return True
+    value = answers.get(cond.get("prompt"))
+    values = value if isinstance(value, list) else [value]
+    return any(v in cond.get("in", []) for v in values)
+
+
 def missing_required(rec: Record) -> list[tuple[str, str]]:
     """[(prompt id, label)] of required answers not yet given, and ratings whose evidence note
-    (the prompt named by their ``evidence`` annotation) is empty."""
+    (the prompt named by their ``evidence`` annotation) is empty. A prompt marked "not
+    discussed this time" (with a reason) counts as given; one whose condition is not met is
+    not asked."""
     answers = rec.answers
+    skipped = rec.not_discussed
     out = []
     for pid, p in rec.prompts.items():
-        if p.get("readonly"):
+        if p.get("readonly") or pid in skipped or not shown(p, answers):
             continue
         if p.get("required") and not is_answered(answers.get(pid)):
             out.append((pid, str(p.get("label", pid))))
@@ -43,12 +64,17 @@ def missing_required(rec: Record) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
-def sign(path: str | os.PathLike[str], role: str, name: str) -> dict[str, Any]:
+def sign(path: str | os.PathLike[str], role: str, name: str,
+         key: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Sign the workbook's current answers as ``role``; returns the event plus ``locked`` and
-    ``waiting``. Signing again (before the record is locked) replaces that role's signature."""
+    ``waiting``. Signing again (before the record is locked) replaces that role's signature.
+
+    Under JupyterHub the hub user must be the account named for ``role`` (IdentityError).
+    ``key`` (default ``$SUPERVISION_KIT_SIGNING_KEY``) adds an SSH signature."""
     p = Path(path)
     role, name = check_role(role), check_name(name, "name")
-    open_record(p)  # a clear error for a bad file before any lock is taken
+    check_signer(open_record(p).info, role)  # a clear error before any lock is taken
+    signing_key = sshsig.key_path(key)
 
     def build(rec: Record) -> list[dict[str, Any]]:
         if rec.locked:
@@ -66,12 +92,19 @@ def sign(path: str | os.PathLike[str], role: str, name: str) -> dict[str, Any]:
                                   f"answer(s) missing: {listed}{more}", path=p, missing=missing)
         total, per_prompt = answers_digest(answers)
         info = rec.info
-        return [{
+        event = {
             "type": "sign", "role": role, "by": role, "name": name,
             "workbook_id": info.get("id"), "template": info.get("template"),
             "template_version": info.get("template_version"),
             "algorithm": "sha256", "answers_sha256": total, "prompts": per_prompt,
-        }]
+        }
+        hub = check_signer(info, role)
+        if hub:
+            event["hub_user"] = hub
+        if signing_key is not None:
+            event |= {"t": now(), "principal": sshsig.principal_of(event)}
+            event = sshsig.sign_event(event, signing_key)
+        return [event]
 
     [written] = append(p, build, what=f"sign as {role}")
     state = open_record(p).state
@@ -101,14 +134,15 @@ def add_addendum(path: str | os.PathLike[str], role: str, text: str,
     p = Path(path)
     role, text = check_role(role), check_text(text)
     name = check_name(name, "name") if name else ""
-    open_record(p)
+    hub = check_signer(open_record(p).info, role)
 
     def build(rec: Record) -> list[dict[str, Any]]:
         if not rec.locked:
             raise ConflictError(f"{p.name} is not locked yet (both must sign first); change "
                                 "the answers themselves instead of adding an addendum", path=p)
         return [{"type": "addendum", "role": role, "by": role, "name": name, "text": text,
-                 "record_sha256": rec.state.signed["worker"].get("answers_sha256")}]
+                 "record_sha256": rec.state.signed["worker"].get("answers_sha256"),
+                 **({"hub_user": hub} if hub else {})}]
 
     [written] = append(p, build, what="addendum")
     return written

@@ -12,7 +12,10 @@ without keys):
 - every answer shown in the notebook is one the journal saved (same prompt, time and value),
   so an edited mirror is found whatever timestamp it claims;
 - the signatures and journal head that finalize copied into the .ipynb are still in the
-  journal (a truncated or rewritten journal is found), and the sign-off text is unedited.
+  journal (a truncated or rewritten journal is found), and the sign-off text is unedited;
+- a signature made on JupyterHub names the hub account the workbook gives for its role;
+- with ``allowed_signers`` (git's allowed-signers file), every signature carries an SSH
+  signature by a key allowed for its principal, and the two roles are different principals.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ from ..core.workbook import (
     notebook_answers,
     open_record,
 )
+from . import sshsig
 from .embed import SIGNOFF_CELL, signoff_markdown, when
+from .identity import ACCOUNT_KEYS
 
 
 @dataclass
@@ -61,7 +66,7 @@ class Verification:
         out = []
         for role in ROLES:
             s = self.signatures.get(role)
-            out.append(f"{role}: " + (f"signed by {s.get('name')} at {when(s)} UTC"
+            out.append(f"{role}: " + (f"signed by {s.get('name')} at {when(s)} UTC{_how(s)}"
                                       if s else "not signed"))
         out.append("locked: " + ("yes" if self.locked else "no"))
         for a in self.addenda:
@@ -73,6 +78,41 @@ class Verification:
         out.append("verification: " + ("OK" if self.ok else
                                        f"FAILED ({len(self.problems)} problem(s))"))
         return [terminal_safe(line) for line in out]
+
+
+def _how(sig: dict[str, Any]) -> str:
+    parts = []
+    if sig.get("hub_user"):
+        parts.append(f"hub account {sig['hub_user']}")
+    if sig.get(sshsig.SIGNATURE):
+        parts.append(f"SSH key {str(sig.get('key_fingerprint', ''))[:23]}".rstrip())
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def identity_problems(signed: dict[str, dict[str, Any]], info: dict[str, Any],
+                      allowed_signers: Path | None) -> tuple[list[str], list[str]]:
+    """(problems, notes) about who signed: hub accounts against the workbook's, and SSH
+    signatures against an allowed-signers file."""
+    problems: list[str] = []
+    notes: list[str] = []
+    for role, sig in signed.items():
+        named, hub = info.get(ACCOUNT_KEYS.get(role, "")), sig.get("hub_user")
+        if hub and named and hub != named:
+            problems.append(f"the {role}'s signature was made by hub account {hub!r}, but the "
+                            f"workbook names {named!r} as the {role}")
+    if allowed_signers is None:
+        return problems, notes
+    for role, sig in signed.items():
+        problem = sshsig.check_event(sig, allowed_signers)
+        if problem:
+            problems.append(problem)
+        else:
+            notes.append(f"the {role}'s SSH signature is good for "
+                         f"{sshsig.principal_of(sig)!r} ({allowed_signers.name})")
+    if len(signed) == len(ROLES) and len({sshsig.principal_of(s) for s in signed.values()}) == 1:
+        problems.append("the worker and the supervisor signed as the same person "
+                        f"({sshsig.principal_of(signed[ROLES[0]])!r})")
+    return problems, notes
 
 
 def what(ev: dict[str, Any]) -> str:
@@ -87,7 +127,7 @@ def what(ev: dict[str, Any]) -> str:
 def check_chain(events: list[dict[str, Any]]) -> list[str]:
     """Problems in a journal's hash chain (altered, removed, inserted or reordered events)."""
     problems = []
-    prev = GENESIS
+    prev: Any = GENESIS
     for n, ev in enumerate(events, 1):
         if ev.get("prev") != prev:
             problems.append(f"journal event {n} ({what(ev)}): the hash chain breaks before it "
@@ -148,6 +188,11 @@ def _mirror_problems(rec: Record) -> list[str]:
         if ev.get("type", "answer") == "answer" and isinstance(ev.get("id"), str):
             saved.setdefault((ev["id"], str(ev.get("t", ""))), []).append(normalise(ev.get("v")))
     signed = rec.state.signed
+    # finalized after the lock: every answer shown must be exactly the locked answer (an
+    # earlier draft replayed with its own journal time is not the record)
+    finalized = str(rec.nb["metadata"][META].get("finalized") or "")
+    final = rec.locked and finalized >= rec.state.locked_at
+    locked_answers = rec.answers
     for i, pid in answer_cells(rec.nb):
         if pid not in rec.prompts:
             continue
@@ -165,6 +210,10 @@ def _mirror_problems(rec: Record) -> list[str]:
                 if mime in data and _text(data[mime]) != expect.get(mime):
                     problems.append(f"answer to {pid!r}: the text shown in the .ipynb was edited "
                                     "by hand (it differs from the recorded answer)")
+            if final and normalise(value) != normalise(locked_answers.get(pid)) \
+                    and (is_answered(value) or is_answered(locked_answers.get(pid))):
+                problems.append(f"answer to {pid!r} ({_label(rec, pid)}) shown in the finalized "
+                                ".ipynb is not the signed answer")
             if not is_answered(value):
                 continue
             if rec.journal_exists and rec.journal.events:
@@ -186,8 +235,11 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value if value is not None else "")
 
 
-def verify(path: str | os.PathLike[str]) -> Verification:
-    """Check the record (see the module docstring). Needs only the .ipynb and its journal."""
+def verify(path: str | os.PathLike[str],
+           allowed_signers: str | os.PathLike[str] | None = None) -> Verification:
+    """Check the record (see the module docstring). Needs only the .ipynb and its journal
+    (and, to check SSH signatures, an allowed-signers file)."""
+    allowed = sshsig.check_allowed_signers(allowed_signers) if allowed_signers else None
     rec = open_record(Path(path))
     rep = Verification(str(rec.path))
     jd = rec.journal
@@ -246,6 +298,9 @@ def verify(path: str | os.PathLike[str]) -> Verification:
         if not diffs and s.get("answers_sha256") != total:
             rep.problems.append(f"the {role}'s signature was altered (its answers hash does "
                                 "not match)")
+    who, notes = identity_problems(st.signed, info, allowed)
+    rep.problems += who
+    rep.notes += notes
     rep.problems += _mirror_problems(rec)
     for cell in rec.nb["cells"]:
         if cell.get("metadata", {}).get(META, {}).get(SIGNOFF_CELL):

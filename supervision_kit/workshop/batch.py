@@ -132,7 +132,8 @@ def generate(
                 "codes": codes, "created": jr.now()}
     binder = binder_repo(out)
     public = public_host() if public is None else public
-    write_page(out / INDEX_NAME, _index_cells(v, codes, date, out, binder), manifest)
+    write_page(out / INDEX_NAME, _index_cells(v, codes, date, out, binder) + notes_cells(v),
+               manifest)
     write_page(out / START_NAME, _start_cells(v, codes, public),
                {**manifest, "kind": "start", "codes": [], "public": public})
     return {"out": out, "workbooks": paths, "index": out / INDEX_NAME,
@@ -182,6 +183,24 @@ def _index_cells(v: Vignette, codes: list[str], date: str, out: Path,
         "supervision-kit workshop summary FOLDER --html\n```\n\n"
         "The summary is anonymised: it shows no participant codes unless you add `--show-codes`.",
     ]
+
+
+def notes_cells(v: Vignette) -> list[str]:
+    """The vignette's facilitator notes (teaching points, UK and US legal pointers, content
+    notes): for the facilitator's index only, never in a participant's workbook."""
+    heads = {"teaching_points": "Teaching points", "uk": "UK practice and law",
+             "us": "US practice and law"}
+    parts = []
+    if v.content_notes:
+        parts.append("### Content notes (shown to participants too)\n\n"
+                     + "\n".join(f"- {escape_md(n)}" for n in v.content_notes))
+    for key, items in v.facilitator_notes.items():
+        title = heads.get(key, key.replace("_", " ").capitalize())
+        parts.append(f"### {escape_md(title)}\n\n" + "\n".join(f"- {escape_md(x)}" for x in items))
+    if not parts:
+        return []
+    return ["## Facilitator notes\n\nFor you, not for participants. Check legal pointers "
+            "against current local guidance before relying on them.\n\n" + "\n\n".join(parts)]
 
 
 def _launch_text(binder: BinderRepo, out: Path) -> str:

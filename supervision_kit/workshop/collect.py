@@ -12,84 +12,131 @@ from pathlib import Path
 from typing import Any
 
 from ..core import journal as jr
-from ..core.errors import InputError, WorkbookError
-from ..core.prompts import is_answered
+from ..core.data import MAX_NOTEBOOK, parse_json, read_regular
+from ..core.errors import InputError, KitError
+from ..core.prompts import check_value, is_answered
 from ..core.store import (
     atomic_write,
     iter_workbooks,
-    journal_path,
     make_private_dir,
 )
 from ..core.text import escape_md
-from ..core.workbook import META, load_notebook, notebook_answers, prompt_index, workbook_info
+from ..core.workbook import META, Record, open_record, prompt_index_of
 from .batch import INDEX_NAME, MARK, SUMMARY_NAME, write_page
-from .vignettes import TEMPLATE
+from .vignettes import TEMPLATE, load_vignette
 
 # ---------------------------------------------------------------- collect
 
 
-def _workshop_files(folder: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
-    """Workshop workbooks (and downloaded copies) in a folder; skipped files with reasons."""
+def _workshop_records(folder: Path) -> tuple[list[Record], list[str]]:
+    """Workshop workbooks (and downloaded copies) in a folder, read by the core's read rule;
+    skipped files with reasons."""
     found, skipped = [], []
     for path in iter_workbooks(folder):
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(raw, dict) and MARK in raw.get("metadata", {}):
+            raw = parse_json(read_regular(path, MAX_NOTEBOOK, "workbook"), path)
+            if isinstance(raw, dict) and MARK in (raw.get("metadata") or {}):
                 continue  # our own index/start/summary pages
-            nb = load_notebook(path)
-        except (OSError, ValueError, WorkbookError) as exc:
+            rec = open_record(path)
+        except KitError as exc:
             skipped.append(f"{path}: {str(exc).split(': ', 1)[-1]}")
             continue
-        if workbook_info(nb).get("template") != TEMPLATE:
+        if rec.info.get("template") != TEMPLATE:
             skipped.append(f"{path}: not a workshop workbook")
             continue
-        found.append((path, nb))
+        found.append(rec)
     return found, skipped
+
+
+def _vignette_prompts(name: str, cache: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The vignette's own prompts (from the templates, never from a handed-in file)."""
+    if name not in cache:
+        try:
+            v = load_vignette(name)
+            cache[name] = {pid: p for pid, p in
+                           prompt_index_of(v.prompt_set.to_dict()).items()}
+        except KitError:
+            cache[name] = None
+    return cache[name]
+
+
+SHAPE = ("kind", "options", "min", "max")
+
+
+def _differs(own: dict[str, dict[str, Any]], vignette: dict[str, dict[str, Any]]) -> str:
+    """Why a hand-in's own prompt definitions are not the vignette's ('' when they are)."""
+    extra = [pid for pid in own if pid not in vignette]
+    if extra:
+        return f"unknown prompt {extra[0]!r}"
+    for pid, p in own.items():
+        want = vignette[pid]
+        if any(p.get(k) != want.get(k) for k in SHAPE) or \
+                [c.get("id") for c in p.get("columns", [])] != \
+                [c.get("id") for c in want.get("columns", [])]:
+            return f"prompt {pid!r} was changed"
+    return ""
 
 
 def collect_records(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """Answers of every participant as plain records (no pandas), newest value per prompt.
 
+    Each file is read by the core's read rule and its answers are checked against the
+    vignette's own prompt set (a crafted hand-in cannot bring its own prompts or scales).
     A participant may appear several times (server workbook + downloaded copies, or a resumed
     session with a new workbook id): records are merged by (vignette, participant code).
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"{folder}: no such folder")
-    files, skipped = _workshop_files(folder)
+        raise InputError(f"{folder}: no such folder", path=folder)
+    records, skipped = _workshop_records(folder)
     merged: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     prompts: dict[str, dict[str, Any]] = {}
     order: list[str] = []
-    for path, nb in files:
-        info = workbook_info(nb)
-        key = (str(info.get("vignette", "")), str(info.get("case_id", "")))
-        index = prompt_index(nb)
+    vignettes: dict[str, Any] = {}
+    for rec in records:
+        key = (str(rec.info.get("vignette", "")), str(rec.info.get("case_id", "")))
+        index = _vignette_prompts(key[0], vignettes)
+        if index is None:
+            skipped.append(f"{rec.path}: unknown vignette {key[0]!r}")
+            continue
+        differs = _differs(rec.prompts, index)
+        if differs:
+            skipped.append(f"{rec.path}: its prompts are not the vignette's ({differs}); "
+                           "left out")
+            continue
         for pid, p in index.items():
             if pid not in prompts:
                 prompts[pid] = p
                 order.append(pid)
-        is_download = "download" in nb["metadata"][META]
-        answers = {pid: (a, "download" if is_download else "notebook")
-                   for pid, a in notebook_answers(nb).items()}
-        for pid, ev in jr.read_journal(journal_path(path)).answers().items():
-            if pid not in answers or str(ev.get("t", "")) >= str(answers[pid][0].get("t", "")):
-                answers[pid] = ({"v": ev.get("v"), "t": ev.get("t", "")}, "journal")
+        is_download = "download" in rec.nb["metadata"][META]
+        journal = rec.journal.answers()
         slot = merged.setdefault(key, {})
-        for pid, (a, src) in answers.items():
+        bad = 0
+        for pid, a in rec.merged.items():
             if pid not in index or not is_answered(a.get("v")):
                 continue
+            try:
+                value = check_value(index[pid], a["v"])
+            except InputError:
+                bad += 1
+                continue
+            src = ("journal" if str(journal.get(pid, {}).get("t", "")) == a["t"] and pid in journal
+                   else "download" if is_download else "notebook")
             old = slot.get(pid)
-            if old is None or str(a.get("t", "")) >= old["t"]:
-                slot[pid] = {"value": a["v"], "t": str(a.get("t", "")), "source": src,
-                             "file": str(path.relative_to(folder))}
+            if old is None or a["t"] >= old["t"]:
+                slot[pid] = {"value": value, "t": a["t"], "source": src,
+                             "file": str(rec.path.relative_to(folder))}
+        if bad:
+            skipped.append(f"{rec.path}: {bad} answer(s) do not fit the vignette's prompts; "
+                           "left out")
     rows = []
     for (vig, code), answers in sorted(merged.items()):
         for pid in order:
             if pid in answers:
                 p = prompts[pid]
                 rows.append({"participant": code, "vignette": vig, "prompt_id": pid,
-                             "section": p["section"], "kind": p["kind"],
-                             "label": p.get("label", pid), **answers[pid]})
+                             "section": p["section"], "section_title": p["section_title"],
+                             "kind": p["kind"], "label": p.get("label", pid), **answers[pid]})
     participants = sorted({code for (_v, code), answers in merged.items() if answers})
     return {"rows": rows, "prompts": [prompts[p] for p in order], "participants": participants,
             "skipped": skipped, "expected": _expected(folder)}
@@ -255,7 +302,8 @@ def _bar_chart(title: str, counts: dict[str, int], horizontal: bool) -> str:
         ax.bar(labels, list(counts.values()), color="#4c72b0")
         ax.set_ylabel("participants")
     ax.set_title(title if len(title) <= 70 else title[:68] + "…", fontsize=10)
-    (ax.xaxis if horizontal else ax.yaxis).get_major_locator().set_params(integer=True)
+    locator: Any = (ax.xaxis if horizontal else ax.yaxis).get_major_locator()
+    locator.set_params(integer=True)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

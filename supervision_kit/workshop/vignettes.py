@@ -30,6 +30,11 @@ class Vignette:
     uses: list[str]
     body: str
     path: Path
+    questions: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    content_notes: list[str] = dataclasses.field(default_factory=list)
+    # facilitator only: {"teaching_points": [...], "uk": [...], "us": [...]}; never shown to
+    # participants (it stays in the front matter and goes to the facilitator index)
+    facilitator_notes: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     prompt_set: Any = None  # the composed workshop prompt set (set by parse_vignette)
 
     def markdown(self) -> str:
@@ -37,7 +42,8 @@ class Vignette:
         the learning aims once (from the front matter; an aims section in the text is left
         out so the header does not say it twice)."""
         aims = "\n".join(f"- {a}" for a in self.learning_aims)
-        return (f"---\n\n## Vignette: {self.title}\n\n{_without_aims(self.body).strip()}"
+        notes = "".join(f"> **Content note:** {n}\n>\n" for n in self.content_notes)
+        return (f"---\n\n{notes}\n## Vignette: {self.title}\n\n{_without_aims(self.body).strip()}"
                 f"\n\n### Learning aims\n\n{aims}\n\n---")
 
 
@@ -115,8 +121,23 @@ def parse_vignette(path: Path, templates: str | None = None) -> Vignette:
     body = m.group(2).strip()
     if not body:
         raise bad("the vignette text (after the front matter) is empty")
+    questions = meta.get("questions") or []
+    if not isinstance(questions, list) or not all(
+            isinstance(q, dict) and isinstance(q.get("id"), str)
+            and re.fullmatch(r"vq_[a-z0-9_]{1,40}", q["id"]) and isinstance(q.get("label"), str)
+            and isinstance(q.get("help", ""), str) for q in questions):
+        raise bad("'questions' must be a list of {id: vq_..., label, help}")
+    notes = meta.get("content_notes") or []
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise bad("'content_notes' must be a list of text")
+    fac = meta.get("facilitator_notes") or {}
+    if not isinstance(fac, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for k, v in fac.items()):
+        raise bad("'facilitator_notes' must map headings to lists of text")
     v = Vignette(name=meta["name"], title=meta["title"].strip(), setting=meta["setting"].strip(),
-                 learning_aims=meta["learning_aims"], uses=meta["uses"], body=body, path=path)
+                 learning_aims=meta["learning_aims"], uses=meta["uses"], body=body, path=path,
+                 questions=questions, content_notes=notes, facilitator_notes=fac)
     try:
         v.prompt_set = workshop_prompt_set(v, templates)
     except InputError as exc:
@@ -124,8 +145,30 @@ def parse_vignette(path: Path, templates: str | None = None) -> Vignette:
     return v
 
 
+def participant_view(section: dict[str, Any]) -> dict[str, Any] | None:
+    """A section as a workshop participant meets it: supervisor-only prompts left out (and
+    conditions on them dropped), and scales in their third-person wording (participants rate
+    the worker in the vignette, not themselves)."""
+    s = {k: val for k, val in copy.deepcopy(section).items() if k not in ("when", "scope")}
+    keep = [p for p in s.get("prompts", []) if p.get("role") != "supervisor"]
+    kept = {p["id"] for p in keep}
+    for p in keep:
+        wording = p.pop("rater_wording", None)
+        if wording:
+            p["label"] = wording.get("label", p["label"])
+            p["anchors"] = wording.get("anchors", p.get("anchors"))
+        if p.get("show_if", {}).get("prompt") not in (None, *kept):
+            p.pop("show_if")
+        if p.get("evidence") not in (None, *kept):
+            p.pop("evidence")
+        p.pop("required", None)  # a training workbook is never signed
+    s["prompts"] = keep
+    return s if keep else None
+
+
 def workshop_prompt_set(v: Vignette, templates: str | None = None) -> Any:
-    """The workshop prompt set with the vignette's sections between warm-up and debrief."""
+    """The workshop prompt set: warm-up, the vignette's sections (as participants see them),
+    one box per question the vignette asks, then the debrief."""
     from ..core.prompts import load_prompt_set, validate_prompt_set
 
     base = load_prompt_set(TEMPLATE, templates)
@@ -141,10 +184,18 @@ def workshop_prompt_set(v: Vignette, templates: str | None = None) -> Any:
         found = [s for s in sets[set_name].sections if s["id"] == section_id]
         if not found:
             raise InputError(f"'uses' names unknown section {ref!r}")
-        used.append({k: val for k, val in copy.deepcopy(found[0]).items() if k != "when"})
-    before = [s for s in base.sections if s["id"] != "debrief"]
-    after = [s for s in base.sections if s["id"] == "debrief"]
-    data = base.to_dict() | {"sections": [*before, *used, *after]}
+        section = participant_view(found[0])
+        if section:
+            used.append(section)
+    by_id = {s["id"]: s for s in base.sections}
+    questions = copy.deepcopy(by_id.get("vignette_questions"))
+    if questions and v.questions:  # the vignette's own questions replace the generic box
+        questions["prompts"] = [{"id": q["id"], "kind": "long_text", "label": q["label"],
+                                 "help": q.get("help", ""), "role": "worker"}
+                                for q in v.questions]
+    first = [s for s in base.sections if s["id"] not in ("vignette_questions", "debrief")]
+    last = [s for s in (questions, by_id.get("debrief")) if s]
+    data = base.to_dict() | {"sections": [*first, *used, *last]}
     return validate_prompt_set(data, f"workshop + {', '.join(v.uses)}")
 
 

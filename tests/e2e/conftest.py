@@ -413,3 +413,32 @@ def cli_answers(nb: Path) -> dict[str, Any]:
     code, out, err = run_cli("responses", nb)
     assert code == 0, err
     return json.loads(out)["answers"]
+
+
+@contextlib.contextmanager
+def app_server(nb: Path, base: Path) -> Iterator[str]:
+    """``supervision-kit app NB --no-browser`` running (app mode, Voila); yields its URL and
+    stops it (SIGINT, as a person's Ctrl+C) afterwards. Every wait has a timeout."""
+    import signal
+
+    port = free_port()
+    log = base / "app.log"
+    env = isolated_env(base)
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "supervision_kit", "app", str(nb), "--port", str(port),
+             "--no-browser"], env=env, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        url = None
+        deadline = time.monotonic() + START_TIMEOUT
+        while url is None and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            m = re.search(r"in app mode: (http://127\.0\.0\.1:\d+/\?token=\S+)",
+                          log.read_text())
+            url = m.group(1) if m else None
+            time.sleep(0.2)
+        assert url, f"no app address printed:\n{log.read_text()[-3000:]}"
+        yield url
+    finally:
+        stop(proc, shutdown=lambda: proc.send_signal(signal.SIGINT))
+        assert proc.returncode == 0, log.read_text()[-3000:]

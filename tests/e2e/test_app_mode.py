@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,14 +9,7 @@ from playwright.sync_api import expect
 
 from supervision_kit.core.workbook import ANSWER_MIME, load_notebook, prompt_index
 from supervision_kit.launch.app import voila_command
-from tests.e2e.conftest import (
-    REPORT,
-    cli_answers,
-    free_port,
-    isolated_env,
-    stop,
-    wait_journal,
-)
+from tests.e2e.conftest import REPORT, app_server, cli_answers, wait_journal
 from tests.e2e.test_a11y import SERIOUS, axe, check_names, summary
 from tests.e2e.test_ready import READY_APP as READY
 
@@ -38,28 +27,8 @@ def test_voila_culls_idle_kernels_and_binds_locally(tmp_path):
 def app(chromium, lab_workbook, e2e_dir):
     """``supervision-kit app NB --no-browser`` running; yields (workbook, url)."""
     nb = lab_workbook(case="demo-09", template="session")
-    port = free_port()
-    base = e2e_dir / "app"
-    log = base / "app.log"
-    env = isolated_env(base)
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "supervision_kit", "app", str(nb), "--port", str(port),
-             "--no-browser"], env=env, stdout=fh, stderr=subprocess.STDOUT)
-    try:
-        url = None
-        deadline = time.monotonic() + 90
-        while url is None and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            m = re.search(r"in app mode: (http://127\.0\.0\.1:\d+/\?token=\S+)",
-                          log.read_text())
-            url = m.group(1) if m else None
-            time.sleep(0.2)
-        assert url, f"no app address printed:\n{log.read_text()[-3000:]}"
+    with app_server(nb, e2e_dir / "app") as url:
         yield nb, url
-    finally:
-        stop(proc, shutdown=lambda: proc.send_signal(signal.SIGINT))
-        assert proc.returncode == 0, log.read_text()[-3000:]
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Exports of a record (HTML, PDF), answers escaped, private prompts left out."""

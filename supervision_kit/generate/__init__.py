@@ -1,0 +1,1 @@
+"""Making workbooks: templates rendered by papermill into the store, in small steps."""

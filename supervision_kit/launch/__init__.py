@@ -1,0 +1,1 @@
+"""Starting JupyterLab and Voila for people, and the demo store."""

@@ -1,0 +1,1 @@
+"""Progress measures (GAS, RCI, supervision frequency), charts and the progress review."""
