@@ -421,6 +421,20 @@ def _carry_store(make_workbook):
     return first
 
 
+def _tags(page):
+    """(tag, attrs) of every element in an HTML string."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, dict(attrs)))
+
+    P().feed(page)
+    return found
+
+
 class TestHostileText:
     def test_09_carried_goal_and_action_text_is_escaped(self, make_workbook):
         """Attack 9: hostile goal/action text carried into the next session's workbook."""
@@ -432,6 +446,18 @@ class TestHostileText:
         carried = {pid: p for pid, p in open_record(second).prompts.items() if p.get("carried")}
         assert len(carried) == 2  # one goal to score, one action to review
         md = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        md += ["".join(v) if isinstance(v, list) else str(v)  # questions shown as outputs
+               for c in nb["cells"] if c["cell_type"] == "code"
+               for o in c.get("outputs", []) for k, v in o.get("data", {}).items()
+               if k == "text/markdown"]
+        pages = ["".join(v) if isinstance(v, list) else str(v)
+                 for c in nb["cells"] if c["cell_type"] == "code"
+                 for o in c.get("outputs", []) for k, v in o.get("data", {}).items()
+                 if k == "text/html"]
+        for page in pages:  # HTML outputs: the payload is text, never an element
+            tags = _tags(page)
+            assert not [t for t, a in tags if t in ("img", "script", "svg", "iframe")], page
+            assert not [a for _t, a in tags if any(k.startswith("on") for k in a)], page
         shown = [m for m in md if "alert" in m]
         assert len(shown) >= 2  # the carried items are shown...
         for m in md:  # ...and nothing in any markdown cell is live markup
@@ -942,7 +968,8 @@ class TestBadInput:
     @staticmethod
     def _set_answer(nb, pid, value):
         cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt") == pid)
-        cell["outputs"][0]["data"][ANSWER_MIME]["value"] = value
+        out = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
+        out["data"][ANSWER_MIME]["value"] = value
 
     def test_23_crafted_downloads_with_malformed_prompts_are_skipped(self, tmp_path,
                                                                       no_binder):
@@ -993,7 +1020,9 @@ class TestBadInput:
                                   if c["metadata"].get(META, {}).get("prompt")))
         cell["id"] = "zzmany"
         cell["metadata"][META]["prompt"] = "zz_many"
-        cell["outputs"][0]["data"][ANSWER_MIME].update(id="zz_many", kind="choice", value="o5")
+        mirror = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
+        cell["outputs"] = [mirror]
+        mirror["data"][ANSWER_MIME].update(id="zz_many", kind="choice", value="o5")
         many["cells"].append(cell)
         write_json(out / "downloads" / "many.ipynb", many)
         code, stdout, err, _ = cli("workshop", "collect", out, "--format", "json")

@@ -13,7 +13,7 @@ from supervision_kit.launch import lab
 def test_prepare_writes_settings_workspace_and_page_config(make_workbook, store):
     nb = make_workbook(case="c-01")
     prepared = lab.prepare(store, nb)
-    rel = "c-01/2026-03-02-session.ipynb"
+    rel = "sessions/2026-03-02-session-c-01.ipynb"
     assert prepared["rel"] == rel and prepared["url_path"] == "/lab/workspaces/supervision-kit"
     shell = prepared["settings"] / "@jupyterlab" / "application-extension"
     assert json.loads((shell / "shell.jupyterlab-settings").read_text()) == {"startMode": "single"}

@@ -139,12 +139,18 @@ def _earlier_sessions(wb: Workbook) -> list[Path]:
     """Session workbooks of this case dated before this one (file names only: no parsing)."""
     here = Path(wb.path).resolve()
     date = str(wb.info.get("session_date") or "")
-    folder = here.parent
-    out = []
-    for p in sorted(folder.glob("*-session.ipynb")):
-        if p.resolve() != here and (not date or p.name[:10] < date):
-            out.append(p)
-    return out
+    cases = list(wb.info.get("cases") or []) or [str(wb.info.get("case_id") or "")]
+    store = _store_of(wb)
+    # sessions name their cases: <store>/sessions/<date>-session-<case>….ipynb; workbooks made
+    # by 0.1 live in <store>/<case>/<date>-session.ipynb
+    found = [p for p in (store / "sessions").glob("2*-session*.ipynb")
+             if any(f"-{c}-" in p.stem[10:] + "-" for c in cases if c)]
+    for c in cases:
+        if c:
+            found += (store / c).glob("2*-session.ipynb")
+    return sorted((p for p in set(found)
+                   if p.resolve() != here and (not date or p.name[:10] < date)),
+                  key=lambda p: p.name)
 
 
 def progress_strip(wb: Workbook) -> W.Widget | None:

@@ -43,6 +43,7 @@ class Session:
         self.values: dict[str, Any] = {pid: a["v"] for pid, a in rec.merged.items()}
         self.times: dict[str, str] = {pid: a["t"] for pid, a in rec.merged.items()}
         self.state: RecordState = rec.state
+        self.not_discussed: dict[str, str] = rec.not_discussed
         # workbooks made before one-cell prompts show each question in a markdown cell above
         cells = rec.nb["cells"]
         self.inline_questions = any(cells[i]["metadata"][META].get("question")
@@ -110,6 +111,7 @@ class Session:
         """Re-read the record (after a signature, or to learn it was locked elsewhere)."""
         rec = open_record(self.path)
         was_locked, self.state = self.locked, rec.state
+        self.not_discussed = rec.not_discussed
         if self.locked and not was_locked:
             self.values = {pid: a["v"] for pid, a in rec.merged.items()}
             self.times = {pid: a["t"] for pid, a in rec.merged.items()}

@@ -14,15 +14,17 @@ PAYLOADS = ["<img src=x onerror=alert('img')>", "<script>alert('script')</script
 
 
 @pytest.fixture
-def hostile_next_session(lab_workbook):
+def hostile_next_session(lab_workbook, request):
     """A first session whose goals and actions are hostile text, then the next session (made
     by `new`, so the text is carried into its labels and help)."""
-    first = lab_workbook(case="e2e-hostile", template="session", date="2026-02-02")
+    case = "e2e-hostile-" + ("app" if "app_mode" in request.node.name else "lab")
+    first = lab_workbook(case=case, template="session", date="2026-02-02")
     fill(first, {
         "goals": [{"goal": PAYLOADS[0], "expected": PAYLOADS[1], "attainment": 0}],
-        "actions": [{"action": PAYLOADS[2], "owner": PAYLOADS[3]}],
+        "actions": [{"action": PAYLOADS[2], "owner": "Worker"},
+                    {"action": PAYLOADS[3], "owner": "Worker"}],
     })
-    return lab_workbook(case="e2e-hostile", template="session", date="2026-03-02")
+    return lab_workbook(case=case, template="session", date="2026-03-02")
 
 
 def _carried_labels_shown(page) -> str:

@@ -497,7 +497,7 @@ def scenario(hub: Hub, browser: Any) -> None:
     open_notebook(wpage, hub, worker, rel)
     PAGE.run_all(wpage, "story")
     sign_button(wpage, "worker")
-    wpage.get_by_text(re.compile("The record is locked")).wait_for()
+    wpage.get_by_text(re.compile("Locked: signed by")).first.wait_for()
     allowed = hub.srv / "allowed_signers"
     code, out, err = run_cli("verify", nb, "--allowed-signers", allowed)
     assert code == 0, out + err
