@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from supervision_kit.kernel.look import quiet_output, stylesheet_output  # noqa: E402
+from supervision_kit.kernel.look import (  # noqa: E402
+    quiet_output,
+    script_output,
+    stylesheet_output,
+)
 
 START = (
     "> **▶ To start, choose _Run ▸ Run All Cells_** in the menu bar (in app mode this happens "
@@ -128,7 +132,7 @@ def code(src, tag, outputs=None):
 
 def notebook(name):
     cells = [md(HEADERS[name] + "\n\n" + START, "header"),
-             code(PARAMS.format(name=name), "parameters", [stylesheet_output()]),
+             code(PARAMS.format(name=name), "parameters", [stylesheet_output(), script_output()]),
              code(SETUP, "setup")]
     extra = EXTRA_CODE.get(name, [])
     cells += [code(src, tag) for tag, src, where in extra if where == "top"]

@@ -120,7 +120,7 @@ def test_driscoll_parameter_swaps_the_reflective_cycle(make_workbook):
 def test_template_ships_the_current_stylesheet_as_its_first_output(name):
     """The parameters cell's output is the workbook's look (scripts/make_templates.py)."""
     from supervision_kit.core.prompts import templates_dir
-    from supervision_kit.kernel.look import stylesheet_output
+    from supervision_kit.kernel.look import script_output, stylesheet_output
 
     nb = json.loads((templates_dir() / f"{name}.ipynb").read_text(encoding="utf-8"))
     first = next(c for c in nb["cells"] if c.get("outputs"))
@@ -128,4 +128,6 @@ def test_template_ships_the_current_stylesheet_as_its_first_output(name):
     html = first["outputs"][0]["data"]["text/html"]
     assert "".join(html) == stylesheet_output()["data"]["text/html"], \
         "run scripts/make_templates.py"
+    js = first["outputs"][1]["data"]["application/javascript"]
+    assert "".join(js) == script_output()["data"]["application/javascript"]
     assert "show_stylesheet()" in "".join(first["source"])

@@ -188,3 +188,20 @@ def test_kernel_marks_the_workbook_open_and_clears_it_on_close(kinds_workbook):
         assert open_in_kernel(kinds_workbook)
         k.run("wb.close()")
         assert not kernel_marker(kinds_workbook).exists()
+
+
+def test_kernel_ui_uses_icons_not_emoji(kinds_workbook):
+    """Status, panels and warnings use text and Font Awesome icons (ship with JupyterLab and
+    Voila), never emoji that render as empty boxes without an emoji font."""
+    import re
+
+    emoji = re.compile("[\U0001f000-\U0001faff\u2b50\u2705\u274c\u2728\ufe0f]")
+    with Kernel(kinds_workbook) as k:
+        k.run('wb._changed("story", "Call 07700 900123 about it")\nwb.flush()')
+        k.run("wb.finish_panel()")
+        texts = [json.dumps(o.get("data", {}), ensure_ascii=False) for c in k.nb.cells
+                 for o in c.get("outputs", [])]
+        texts.append(k.run("print(wb.status.value)"))
+        texts.append(k.run('print(wb.fields["story"].note.value)'))
+    assert "fa fa-" in "".join(texts)
+    assert not emoji.search("".join(texts))

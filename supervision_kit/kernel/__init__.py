@@ -30,7 +30,8 @@ def _locate(workbook_file: str) -> Path:
 
 
 class Refused:
-    """Stands in for ``wb`` when the workbook did not open: every method does nothing."""
+    """Stands in for ``wb`` when the workbook did not open: every method shows nothing (an
+    invisible marker, so the cell's code stays hidden too) and returns None."""
 
     locked = True
 
@@ -40,7 +41,15 @@ class Refused:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: None
+        return self._quiet
+
+    @staticmethod
+    def _quiet(*_args: Any, **_kwargs: Any) -> None:
+        from IPython.display import display
+
+        from .look import quiet_output
+
+        display(quiet_output()["data"], raw=True)
 
     def __repr__(self) -> str:
         return f"<workbook not opened: {self.reason}>"

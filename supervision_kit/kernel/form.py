@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import threading
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import ipywidgets as W
 from IPython.display import display
 
-from ..core.errors import InputError
+from ..core.errors import InputError, KitError
 from ..core.mirror import answer_output
 from ..core.prompts import is_answered
 from ..core.state import ROLES, RecordState
@@ -120,14 +119,17 @@ class Workbook:
         self.session.close()
 
     def standing(self) -> Standing:
-        """Where the record stands now (from the kernel's values and the last known state)."""
+        """Where the record stands now: the record on disk (what ``sign`` will judge, through
+        the same ``missing_required``) and the kernel's last known lock state."""
+        from ..core.workbook import open_record
         from ..signoff import missing_required
 
         st = self.session.state
-        answers = self.answers()
-        view = types.SimpleNamespace(answers=answers, prompts=self.prompts,
-                                     not_discussed=self.session.not_discussed)
-        missing = missing_required(view)  # type: ignore[arg-type]  # reads answers, prompts
+        try:
+            rec = open_record(self.path)
+            answers, missing = rec.answers, missing_required(rec)
+        except KitError:  # the file is being replaced right now: judge the kernel's values
+            answers, missing = self.answers(), []
         editable = [p for p in self.prompts.values() if not p.get("readonly")]
         answered = sum(is_answered(answers.get(p["id"])) for p in editable)
         kind = ("locked" if st.locked else "signed" if st.signed
@@ -167,7 +169,10 @@ class Workbook:
         from ..workshop.public import BANNER, banner_html
 
         if not stylesheet_shown():  # workbooks whose parameters cell does not show it
+            from .look import script_output
+
             display({"text/html": stylesheet_html(), "text/plain": ""}, raw=True)
+            display(script_output()["data"], raw=True)
         banner = banner_html()  # "training only" on a public host such as mybinder.org
         if banner:  # a plain HTML output: kept in the saved notebook, no widget needed
             display({"text/html": banner, "text/plain": "Warning: " + BANNER}, raw=True)
@@ -176,7 +181,8 @@ class Workbook:
 
         check, listing = missing_button(self)
         self.top_control = None if self.locked else check
-        display(W.VBox([self.status, check, listing], layout=SHARED.full, _dom_classes=(OUT,)))
+        display(W.VBox([self.status, check, listing], layout=SHARED.full,
+                       _dom_classes=(OUT, "sk-status-box")))
 
     def _set_status(self, saved: str = "", error: str | None = None) -> None:
         if saved:

@@ -25,6 +25,7 @@ CELL = f".jp-CodeCell:has(.{OUT})"  # a cell of ours (a cell-local :has stays ch
 CSS = f"""
 {CELL} .jp-Cell-inputWrapper {{ display: none; }}
 {CELL} .jp-OutputPrompt {{ visibility: hidden; }}
+{CELL} .jp-OutputArea-promptOverlay {{ display: none; }}
 {CELL} + .jp-CodeCell.jp-mod-noOutputs {{ display: none; }}
 .jp-CodeCell:has(.{MARKER}), .jp-CodeCell:has(.sk-quiet) {{ display: none; }}
 .jp-OutputArea-child:has(.sk-prompt) + .jp-OutputArea-child {{ display: none; }}
@@ -70,6 +71,7 @@ CSS = f"""
 .sk-finish {{ border-top: 1px solid #8c8c8c; padding-top: 8px; margin-top: 8px; gap: 6px; }}
 .sk-finish .widget-label {{ width: auto !important; color: var(--jp-content-font-color0, #000); }}
 .sk-addendum > .widget-textarea {{ flex-direction: column; align-items: stretch; }}
+.sk-addendum .widget-textarea > .widget-label {{ text-align: left; width: auto !important; }}
 .sk-save-record {{ display: inline-block; padding: 4px 12px; border-radius: 2px;
   border: 1px solid #0b5394; background: #0b5394; color: #fff !important; font-weight: 600;
   text-decoration: none !important; cursor: pointer; font-size: 13px; line-height: 20px; }}
@@ -79,6 +81,72 @@ CSS = f"""
   line-height: 20px; text-decoration: none !important; }}
 .sk-download:focus {{ outline: 2px solid #f0a000; outline-offset: 2px; }}
 """
+
+
+# A small script next to the stylesheet (an application/javascript output: JupyterLab and Voila
+# run it only in a trusted notebook, and show nothing otherwise). What CSS cannot do:
+# - keys pressed in the workbook's own boxes and buttons (arrows on a scale, letters, Enter,
+#   Space) stay there instead of reaching JupyterLab's notebook shortcuts, which would move to
+#   another cell or even delete one (D, D); shortcuts with Ctrl/Cmd/Alt (Ctrl+S) still work;
+# - radio buttons and checkbox groups become a named group (role radiogroup / group, labelled
+#   by the question), and each input is described by its help line.
+FORM_JS = r"""
+(() => {
+  if (window.__skForm) { window.__skForm.scan(); return; }
+  let n = 0, pending = false;
+  const ident = (el, prefix) => el.id || (el.id = prefix + (++n));
+  const guard = (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key === 'Tab' || e.key === 'Escape') return;
+    if (e.target && e.target.closest && e.target.closest('.sk-out')) e.stopPropagation();
+  };
+  function name(box) {
+    const radio = box.querySelector(':scope > .widget-radio');
+    const help = box.querySelector(':scope > .sk-help .widget-html-content');
+    const described = help ? ident(help, 'sk-help-') : null;
+    if (radio) {
+      const label = radio.querySelector(':scope > .widget-label');
+      const group = radio.querySelector(':scope > .widget-radio-box');
+      if (!label || !group) return false;
+      group.setAttribute('role', 'radiogroup');
+      group.setAttribute('aria-labelledby', ident(label, 'sk-q-'));
+      if (described) group.setAttribute('aria-describedby', described);
+      return true;
+    }
+    const head = box.querySelector(':scope > .sk-head .sk-q');
+    if (head) {
+      const group = box.querySelector(':scope > .widget-vbox, :scope > .widget-box');
+      if (!group) return false;
+      group.setAttribute('role', 'group');
+      group.setAttribute('aria-labelledby', ident(head, 'sk-q-'));
+      if (described) group.setAttribute('aria-describedby', described);
+      return true;
+    }
+    const input = box.querySelector(':scope > .widget-inline-hbox > :is(input, textarea, select)');
+    if (!input) return false;
+    if (described) input.setAttribute('aria-describedby', described);
+    return true;
+  }
+  function scan() {
+    pending = false;
+    document.querySelectorAll('.jp-Notebook:not([data-sk-keys])').forEach(nb => {
+      nb.setAttribute('data-sk-keys', '');
+      nb.addEventListener('keydown', guard);
+    });
+    document.querySelectorAll('.sk-prompt:not([data-sk-a11y])').forEach(box => {
+      if (name(box)) box.setAttribute('data-sk-a11y', '');
+    });
+  }
+  const later = () => { if (!pending) { pending = true; requestAnimationFrame(scan); } };
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+  window.__skForm = {scan};
+  scan();
+})();
+"""
+
+
+def script_output() -> dict[str, object]:
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"application/javascript": FORM_JS, "text/plain": ""}}
 
 
 def stylesheet_html() -> str:
@@ -94,6 +162,7 @@ def show_stylesheet() -> None:
     global _shown
     _shown = True
     display({"text/html": stylesheet_html(), "text/plain": ""}, raw=True)
+    display(script_output()["data"], raw=True)
 
 
 def stylesheet_shown() -> bool:

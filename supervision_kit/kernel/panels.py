@@ -265,16 +265,18 @@ def evidence_section(wb: Workbook) -> None:
 
 def hub_user(environ: dict[str, str] | None = None) -> str | None:
     """The person signed in to JupyterHub (``JUPYTERHUB_USER``), or None outside a hub."""
-    return (os.environ if environ is None else environ).get("JUPYTERHUB_USER") or None
+    from ..signoff.identity import ENV_HUB_USER
+
+    return (os.environ if environ is None else environ).get(ENV_HUB_USER) or None
 
 
 def default_signer(role: str, info: dict[str, Any]) -> str:
-    """The name the sign-off panel offers for ``role``: the workbook's worker/supervisor.
+    """The name the finish panel offers for ``role``: the workbook's worker/supervisor.
 
-    HOOK (JupyterHub): under a hub the signed-in person is ``hub_user()``, and the hub, not
-    the workbook, should say who signs as which role. When that is wired up, map the hub user
-    to a role and name here (and offer only that role's row); until then the name comes from
-    the workbook's metadata and the person checks it before signing.
+    HOOK (JupyterHub): under a hub the signed-in account decides which role may sign
+    (``signoff.identity.check_signer``, enforced by ``sign``; ``hub_note`` tells the person).
+    To prefill the hub's own display name, or offer only that account's row, change this
+    function; elsewhere the name comes from the workbook and the person checks it.
     """
     return str(info.get(role) or "")
 
@@ -305,10 +307,11 @@ def file_state(wb: Workbook) -> tuple[bool, str]:
         return True, (f"<p class='sk-ok'>{icon('check')} The notebook file (saved {mtime}) holds "
                       f"all {n} answer{'s' if n != 1 else ''}: it is the complete record.</p>")
     k = len(behind)
+    what = "your latest answer" if k == 1 else f"{k} of your latest answers"
     return False, (f"<p>{icon('info-circle')} The notebook file (saved {mtime}) does not hold "
-                   f"{k} of your latest answer{'s' if k != 1 else ''} yet. They are safe in "
-                   "the journal; press <b>Save the complete record</b> to put them in the "
-                   "file.</p>")
+                   f"{what} yet. {'It is' if k == 1 else 'They are'} safe in the journal; "
+                   "press <b>Save the complete record</b> to put "
+                   f"{'it' if k == 1 else 'them'} in the file.</p>")
 
 
 class FileWatch:

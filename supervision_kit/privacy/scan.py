@@ -405,7 +405,8 @@ def inline_warning(value: Any) -> str:
     if not kinds:
         return ""
     what = ", ".join(_LABEL[k] for k in kinds)
-    return ("<span style='color:#8a5300'>⚠️ This answer may contain identifying details "
+    return ("<span style='color:#8a5300' role='status'><i class='fa fa-exclamation-triangle' "
+            "aria-hidden='true'></i> This answer may contain identifying details "
             f"({what}). Use the case's pseudonym and leave out names, contact details and "
             "dates of birth.</span>")
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
+from supervision_kit.core.workbook import ANSWER_MIME, load_notebook, prompt_index
 from supervision_kit.launch.app import voila_command
-from tests.e2e.conftest import app_server, cli_answers, wait_journal
+from tests.e2e.conftest import REPORT, app_server, cli_answers, wait_journal
+from tests.e2e.test_a11y import SERIOUS, axe, check_names, summary
+from tests.e2e.test_ready import READY_APP as READY
 
 ANSWER = "Steadier than last month; the new duty rota helps. Still tired on Fridays."
 
@@ -46,9 +51,16 @@ def app_page(browser, shots_dir, request):
 def test_app_mode_fills_one_prompt_and_reads_it_back(app, app_page, lab):
     nb, url = app
     page = app_page
+    ids = list(prompt_index(load_notebook(nb)))
+    t0 = time.monotonic()
     page.goto(url)
+    page.wait_for_function(READY, arg=ids, polling="raf", timeout=90_000)
+    ready = time.monotonic() - t0  # Voila starts a kernel and runs the whole workbook first
+    REPORT["app mode: open to interactive (s)"] = (
+        f"{ready:.2f} (page request to every prompt and the finish panel; includes Voila "
+        "starting a kernel)")
     box = page.locator(".sk-prompt-wellbeing textarea")
-    box.wait_for(state="visible", timeout=90_000)  # Voila runs the whole workbook first
+    box.wait_for(state="visible")
     body = page.locator("body").inner_text()
     assert "wb.ask(" not in body and "open_workbook" not in body  # no code on the page
     chrome = ".lm-MenuBar, .jp-Notebook-toolbar, .jp-InputArea-editor, .cm-editor"
@@ -61,3 +73,22 @@ def test_app_mode_fills_one_prompt_and_reads_it_back(app, app_page, lab):
     assert cli_answers(nb)["wellbeing"] == ANSWER
     page.wait_for_timeout(300)
     lab.shot(page, "app-mode")
+
+    # accessible in app mode too: axe-core on the whole page, every widget named
+    n = check_names(page, nb)
+    violations = axe(page)
+    bad = [v for v in violations if v["impact"] in SERIOUS]
+    REPORT["axe: app mode (Voila)"] = (f"{summary(bad)} serious/critical; all: "
+                                      f"{summary(violations)}; {n} widgets named")
+    assert not bad, summary(bad)
+
+    # finished without a terminal: here the button writes the record into the .ipynb
+    save = page.get_by_role("button", name="Save the complete record")
+    save.scroll_into_view_if_needed()
+    save.click()
+    expect(page.locator(".sk-file")).to_contain_text("Saved: the notebook file now holds",
+                                                    timeout=20_000)
+    saved = load_notebook(nb)
+    assert "finalized" in saved["metadata"]["supervision_kit"]
+    assert any(o.get("data", {}).get(ANSWER_MIME, {}).get("value") == ANSWER
+               for c in saved["cells"] for o in c.get("outputs", []))

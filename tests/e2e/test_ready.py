@@ -44,7 +44,10 @@ READY = """(ids) => {
   window.__skReady = (performance.now() - window.__skT0) / 1000;
   return true;
 }"""
-EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b50\ufe0f]")
+# app mode (Voila): every prompt and the finish panel are in the page
+READY_APP = """(ids) => ids.every(id => document.querySelector('.sk-prompt-' + id))
+  && !!document.querySelector('.sk-finish')"""
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2b50\u2705\u274c\u2728\ufe0f]")
 
 
 def _frames(page) -> list[bytes]:

@@ -50,6 +50,7 @@ def test_prompts_render_as_widgets_and_code_is_hidden(lab, page):
     page.locator(".sk-prompt-worker_agenda textarea").fill(
         "The family of demo-02: how to keep the child's voice in the plan.")
     page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()  # more room
-    page.locator(".sk-prompt-wellbeing").scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # the answers are saved, the status line says so
+    page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").evaluate("el => el.scrollTop = 0")
     page.wait_for_timeout(500)
     lab.shot(page, "workbook")
