@@ -55,3 +55,41 @@ def external_refs(page):
               if not u.startswith(("data:", "#"))]
     found += re.findall(r"@import\s+['\"]?([^'\";]+)", page)
     return found
+
+
+def cell_prompts(cell):
+    """The prompt ids an answer cell shows (a section's ``prompts``, or an older cell's one
+    ``prompt``); [] for any other cell."""
+    own = cell.get("metadata", {}).get("supervision_kit", {})
+    if isinstance(own.get("prompts"), list):
+        return list(own["prompts"])
+    return [own["prompt"]] if isinstance(own.get("prompt"), str) else []
+
+
+def answer_cell(nb, pid=None):
+    """The answer cell that shows prompt ``pid`` (any answer cell when None)."""
+    cells = nb["cells"] if isinstance(nb, dict) else nb.cells
+    return next(c for c in cells if cell_prompts(c) and (pid is None or pid in cell_prompts(c)))
+
+
+def set_mirror(nb, pid, output):
+    """Put ``output`` in place of ``pid``'s answer mirror in its cell (others stay)."""
+    from supervision_kit.core.workbook import ANSWER_MIME
+
+    cell = answer_cell(nb, pid)
+    outs = cell.get("outputs", [])
+    at = next((i for i, o in enumerate(outs)
+               if o.get("data", {}).get(ANSWER_MIME, {}).get("id") == pid), None)
+    if at is None:
+        outs.append(output)
+    else:
+        outs[at] = output
+    cell["outputs"] = outs
+
+
+def mirror_of(nb, pid):
+    """``pid``'s answer mirror output in its cell."""
+    from supervision_kit.core.workbook import ANSWER_MIME
+
+    return next(o for o in answer_cell(nb, pid)["outputs"]
+                if o.get("data", {}).get(ANSWER_MIME, {}).get("id") == pid)

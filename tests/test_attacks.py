@@ -30,7 +30,7 @@ from supervision_kit.core.store import journal_path
 from supervision_kit.core.workbook import ANSWER_MIME, META, open_record, read_answers
 from supervision_kit.record import fill, finalize
 from supervision_kit.signoff import add_addendum, sign, verify
-from tests.helpers import FIXTURE_TEMPLATES, load_json, source
+from tests.helpers import FIXTURE_TEMPLATES, answer_cell, load_json, mirror_of, set_mirror, source
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -124,14 +124,6 @@ def one_line_error(err):
     assert "Traceback" not in err, err
     assert err.count("\n") == 1 and err.startswith("supervision-kit: error: "), err
     assert "(rerun with --debug)" not in err, f"an unexpected exception, not a clear error: {err}"
-
-
-def set_mirror(nb, pid, output):
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get(META, {}).get("prompt") == pid:
-            cell["outputs"] = [output]
-            return
-    raise AssertionError(f"no answer cell for {pid}")
 
 
 def write_json(path, data):
@@ -801,9 +793,6 @@ def _corrupt(nb):
     def prompts(v):
         return v["metadata"][META]["prompt_set"]["sections"][0]["prompts"]
 
-    def answer_cell(v):
-        return next(c for c in v["cells"] if c.get("metadata", {}).get(META, {}).get("prompt"))
-
     def scale(v):
         p = next(p for p in prompts(v) if p["kind"] == "scale")
         p.update(min=1, max=30_000_000)
@@ -967,9 +956,7 @@ class TestBadInput:
 
     @staticmethod
     def _set_answer(nb, pid, value):
-        cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt") == pid)
-        out = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
-        out["data"][ANSWER_MIME]["value"] = value
+        mirror_of(nb, pid)["data"][ANSWER_MIME]["value"] = value
 
     def test_23_crafted_downloads_with_malformed_prompts_are_skipped(self, tmp_path,
                                                                       no_binder):
@@ -1016,9 +1003,9 @@ class TestBadInput:
         section = many["metadata"][META]["prompt_set"]["sections"][0]
         section["prompts"].append({"id": "zz_many", "kind": "choice", "label": "Many",
                                    "options": [f"o{i}" for i in range(2000)]})
-        cell = copy.deepcopy(next(c for c in many["cells"]
-                                  if c["metadata"].get(META, {}).get("prompt")))
+        cell = copy.deepcopy(answer_cell(many))
         cell["id"] = "zzmany"
+        cell["metadata"][META].pop("prompts", None)
         cell["metadata"][META]["prompt"] = "zz_many"
         mirror = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
         cell["outputs"] = [mirror]

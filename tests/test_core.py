@@ -123,7 +123,7 @@ def test_record_from_bytes_and_newer_format_is_refused(kinds_workbook, tmp_path)
     from supervision_kit.core.workbook import parse_notebook
 
     nb = load_json(kinds_workbook)
-    assert parse_notebook(json.dumps(nb).encode(), "upload")["metadata"][META]["format"] == 2
+    assert parse_notebook(json.dumps(nb).encode(), "upload")["metadata"][META]["format"] == formats.FORMAT
     nb["metadata"][META]["format"] = 99
     newer = tmp_path / "newer.ipynb"
     newer.write_text(json.dumps(nb))
@@ -144,7 +144,7 @@ def test_stored_format1_workbook_is_upgraded_in_memory_and_by_finalize(tmp_path)
     raw = load_json(path)
     assert raw["metadata"][META]["format"] == 1
     rec = open_record(path)
-    assert rec.nb["metadata"][META]["format"] == 2
+    assert rec.nb["metadata"][META]["format"] == formats.FORMAT
     rated = {pid for pid, p in rec.prompts.items() if "rates" in p}
     assert "cc_empathy_rating" in rated and "cw_planning_rating" in rated
     assert rec.prompts["goals"]["carry"]["review"] == "gas"

@@ -7,7 +7,7 @@ from nbformat.sign import NotebookNotary
 from supervision_kit.core.errors import ConflictError, InputError
 from supervision_kit.core.workbook import META, load_notebook, prompt_index
 from supervision_kit.generate.render import new_workbook
-from tests.helpers import FIXTURE_TEMPLATES, source
+from tests.helpers import FIXTURE_TEMPLATES, cell_prompts, source
 
 
 def test_parameters_land_and_layout(make_workbook, store):
@@ -40,15 +40,25 @@ def test_code_is_hidden_and_notebook_trusted(make_workbook):
     assert NotebookNotary().check_signature(nbformat.read(path, as_version=4))
 
 
-def test_one_cell_per_prompt_showing_its_question(kinds_workbook):
+def test_one_cell_per_section_showing_its_questions(kinds_workbook):
+    """Each section's prompts share one hidden code cell (Run All's time grows with the
+    number of cells), which shows every question before it runs."""
     nb = load_notebook(kinds_workbook)
-    asks = [c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt")]
-    assert [source(c) for c in asks] == [f'wb.ask("{pid}")' for pid in prompt_index(nb)]
+    asks = [c for c in nb["cells"] if cell_prompts(c)]
+    sections = nb["metadata"][META]["prompt_set"]["sections"]
+    assert [cell_prompts(c) for c in asks] == [
+        [p["id"] for p in s["prompts"]] for s in sections if s["prompts"]]
+    assert [source(c) for c in asks] == [
+        "\n".join(f'wb.ask("{pid}")' for pid in cell_prompts(c)) for c in asks]
+    assert [pid for c in asks for pid in cell_prompts(c)] == list(prompt_index(nb))
     assert all(c["metadata"][META]["question"] for c in asks)
+    assert nb["metadata"][META]["format"] == 3
     # no markdown cell per prompt: only section headings (and the closing notes) are markdown
     md = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
     assert not any(m.startswith("**") for m in md)
-    # before it runs, each prompt cell shows its question (escaped), not code
+    # before it runs, each cell shows its questions (escaped, in order), not code
+    for c in asks:
+        assert [o["metadata"][META]["question"] for o in c["outputs"]] == cell_prompts(c)
     first = asks[0]["outputs"][0]
     assert first["metadata"][META]["question"] == "story"
     assert "Describe what happened" in "".join(first["data"]["text/markdown"])

@@ -12,7 +12,7 @@ from supervision_kit.core.store import journal_path
 from supervision_kit.core.workbook import ANSWER_MIME, META, open_record, read_answers
 from supervision_kit.record import fill, finalize
 from supervision_kit.signoff import add_addendum, history, sign, verify
-from tests.helpers import load_json, run_cli, source
+from tests.helpers import load_json, run_cli, set_mirror, source
 
 ANSWERS = {"story": "We met in the office.\nIt went <b>well</b>.", "mood": 4,
            "pick": "Yes", "many": ["Red"],
@@ -129,9 +129,7 @@ def test_live_notebook_edit_is_caught_without_finalize(locked):
 
     prompt = prompt_index(nb)["mood"]
     t = jr.read_journal(journal_path(locked)).answers()["mood"]["t"]
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get(META, {}).get("prompt") == "mood":
-            cell["outputs"] = [answer_output(prompt, 1, t)]
+    set_mirror(nb, "mood", answer_output(prompt, 1, t))
     locked.write_text(json.dumps(nb))
     rep = verify(locked)
     assert any("'mood'" in p and "differs from what the worker signed" in p

@@ -10,8 +10,9 @@ from nbclient import NotebookClient
 
 from supervision_kit.core import journal as jr
 from supervision_kit.core.store import journal_path
-from supervision_kit.core.workbook import ANSWER_MIME, META, read_answers
+from supervision_kit.core.workbook import ANSWER_MIME, read_answers
 from supervision_kit.record import fill
+from tests.helpers import answer_cell, cell_prompts
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -43,8 +44,11 @@ class Kernel:
         return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
     def outputs(self, pid: str):
-        cell = next(c for c in self.nb.cells if c.metadata.get(META, {}).get("prompt") == pid)
-        return cell.outputs
+        """``pid``'s two outputs in its section's cell: the widget, then the answer mirror."""
+        outs = answer_cell(self.nb, pid).outputs
+        at = next(i for i, o in enumerate(outs)
+                  if o.get("data", {}).get(ANSWER_MIME, {}).get("id") == pid)
+        return outs[at - 1:at + 1]
 
 
 def source_of(text):
@@ -136,14 +140,17 @@ def test_question_shows_before_run_and_stays_in_the_finalized_record(kinds_workb
     from supervision_kit.record import finalize
 
     nb = load_notebook(kinds_workbook)
-    cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt") == "story")
-    assert source_of(cell["outputs"][0]["data"]["text/plain"]) == "Describe what happened"
-    assert "<b>Describe what happened</b>" in source_of(cell["outputs"][0]["data"]["text/html"])
+    cell = answer_cell(nb, "story")
+    first = cell_prompts(cell).index("story")  # one question output per prompt, in order
+    assert source_of(cell["outputs"][first]["data"]["text/plain"]) == "Describe what happened"
+    assert "<b>Describe what happened</b>" in source_of(
+        cell["outputs"][first]["data"]["text/html"])
     fill(kinds_workbook, {"story": "It went well"})
     finalize(kinds_workbook)
     nb = load_notebook(kinds_workbook)
-    cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt") == "story")
-    assert [source_of(o["data"].get("text/plain")) for o in cell["outputs"]] == [
+    cell = answer_cell(nb, "story")
+    first = 2 * cell_prompts(cell).index("story")  # question, answer per prompt
+    assert [source_of(o["data"].get("text/plain")) for o in cell["outputs"]][first:first + 2] == [
         "Describe what happened", "Describe what happened: It went well"]
 
 

@@ -26,7 +26,7 @@ from supervision_kit.core.workbook import (
 )
 from supervision_kit.kernel import panels
 from supervision_kit.workshop import batch, binder, public
-from tests.helpers import external_refs, run_cli, source
+from tests.helpers import answer_cell, cell_prompts, external_refs, mirror_of, run_cli, source
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -431,9 +431,8 @@ def test_upload_is_validated(tmp_path, monkeypatch, make_workbook, no_binder):
         panels.restore(wb, make_workbook(case="demo-03").read_bytes(), "session.ipynb")
     nb = json.loads(other_data)
     nb["metadata"][META]["workbook"]["case_id"] = "P01"
-    cell = next(c for c in nb["cells"] if c["metadata"].get(META, {}).get("prompt"))
-    pid = cell["metadata"][META]["prompt"]
-    mirror = next(o for o in cell["outputs"] if ANSWER_MIME in o.get("data", {}))
+    pid = cell_prompts(answer_cell(nb))[0]
+    mirror = mirror_of(nb, pid)
     mirror["data"][ANSWER_MIME]["value"] = 99
     with pytest.raises(InputError, match=pid):
         panels.restore(wb, json.dumps(nb).encode(), "edited.ipynb")

@@ -6,6 +6,10 @@
   only place in the package that names prompt ids, and it is frozen: it describes files that
   already exist.
 - Format 2: prompt sets declare their meaning (``docs/architecture.md``, "Annotations").
+- Format 3: a section's prompts share one answer cell (metadata ``prompts``, a list), so Run
+  All executes a few dozen cells instead of one per prompt. Format-2 cells (``prompt``, one id)
+  read as they are; the format number rises so that an older supervision-kit, which knows
+  only one prompt per cell, refuses the file instead of finalizing it without its answers.
 
 ``finalize`` writes the upgraded form, so a finalized workbook is always current.
 """
@@ -17,7 +21,7 @@ from typing import Any
 
 from .errors import FormatError
 
-FORMAT = 2
+FORMAT = 3
 META = "supervision_kit"
 
 _V1_COMPONENTS = {"active_listening": "Active listening", "trust_building": "Trust building",
@@ -85,7 +89,11 @@ def _upgrade_1_to_2(nb: dict[str, Any]) -> None:
     meta["format"] = 2
 
 
-_STEPS = {1: _upgrade_1_to_2}
+def _upgrade_2_to_3(nb: dict[str, Any]) -> None:
+    nb["metadata"][META]["format"] = 3  # the reader takes both kinds of answer cell
+
+
+_STEPS = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def upgrade(nb: dict[str, Any], source: Any = "<workbook>") -> dict[str, Any]:

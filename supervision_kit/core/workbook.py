@@ -11,7 +11,8 @@ its answers merged by **the read rule**:
 3. Once the journal holds a lock (both have signed the same answers), the answers are those
    the journal held at the lock: nothing after it, and no mirror, can change them.
 
-An answer cell is a code cell whose metadata holds ``supervision_kit.prompt``.
+An answer cell is a code cell whose metadata names the prompts it shows: ``supervision_kit.prompts``
+(a section's prompts, in order: format 3) or ``supervision_kit.prompt`` (one: formats 1-2).
 """
 
 from __future__ import annotations
@@ -141,14 +142,22 @@ def prompt_index_of(prompt_set: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def answer_cells(nb: dict[str, Any]) -> list[tuple[int, str]]:
+def answer_cells(nb: dict[str, Any]) -> list[tuple[int, list[str]]]:
+    """(cell index, prompt ids shown there) for every answer cell, in notebook order."""
     out = []
     for i, c in enumerate(nb["cells"]):
         own = c.get("metadata", {}).get(META)
-        if type(own) is dict:  # noqa: E721 - exact type: parsed JSON, checked per cell
-            pid = own.get("prompt")
-            if isinstance(pid, str) and c.get("cell_type") == "code":
-                out.append((i, pid))
+        if type(own) is not dict or c.get("cell_type") != "code":  # noqa: E721 - parsed JSON
+            continue
+        ids = own.get("prompts")
+        if isinstance(ids, list):
+            ids = [pid for pid in ids if isinstance(pid, str)]
+        elif isinstance(own.get("prompt"), str):
+            ids = [own["prompt"]]
+        else:
+            continue
+        if ids:
+            out.append((i, ids))
     return out
 
 
@@ -162,7 +171,7 @@ def mirrored(out: Any) -> dict[str, Any] | None:
 def notebook_answers(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Answers mirrored into the notebook's outputs: id -> {"v", "t"}."""
     found: dict[str, dict[str, Any]] = {}
-    for i, _pid in answer_cells(nb):
+    for i, _ids in answer_cells(nb):
         for out in nb["cells"][i].get("outputs", []):
             rec = mirrored(out)
             if rec is not None and rec.get("value") is not None:

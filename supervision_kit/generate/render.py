@@ -280,8 +280,10 @@ def _header(
 
 def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
     """Section links (long workbooks), then per section a heading cell and ONE hidden code cell
-    per prompt. Before it runs, each prompt cell shows its question (a markdown output), so the
-    workbook reads as a form; when it runs, the kernel replaces that with the widget."""
+    holding all its prompts (``wb.ask`` per prompt; Run All's time grows with the number of
+    cells more than with the widgets in them). Before it runs, the cell shows each question (a
+    markdown output), so the workbook reads as a form; when it runs, the kernel replaces those
+    with the widgets."""
     import nbformat.v4 as v4
 
     titles = titles_of([p for s in sections for p in s["prompts"]])
@@ -292,14 +294,17 @@ def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
         focus = "\n\n_This is today's focus (shown first)._" if s.get("_focus") else ""
         intro = s.get("intro", "").strip()
         cells.append(v4.new_markdown_cell(f"## {s['title']}{focus}\n\n{intro}".strip()))
+        ids = [p["id"] for p in s["prompts"]]
+        if not ids:
+            continue
+        code = v4.new_code_cell("\n".join(f'wb.ask("{pid}")' for pid in ids))
+        code.metadata[META] = {"prompts": ids, QUESTION_KEY: True}
+        code.metadata["jupyter"] = {"source_hidden": True}
         for p in s["prompts"]:
-            code = v4.new_code_cell(f'wb.ask("{p["id"]}")')
-            code.metadata[META] = {"prompt": p["id"], QUESTION_KEY: True}
-            code.metadata["jupyter"] = {"source_hidden": True}
             out = question_output(p, titles)
-            code.outputs = [v4.new_output("display_data", data=out["data"],
-                                          metadata=out["metadata"])]
-            cells.append(code)
+            code.outputs.append(v4.new_output("display_data", data=out["data"],
+                                              metadata=out["metadata"]))
+        cells.append(code)
     return cells
 
 

@@ -47,7 +47,7 @@ class Session:
         # workbooks made before one-cell prompts show each question in a markdown cell above
         cells = rec.nb["cells"]
         self.inline_questions = any(cells[i]["metadata"][META].get("question")
-                                    for i, _pid in answer_cells(rec.nb))
+                                    for i, _ids in answer_cells(rec.nb))
         self.on_saved: Callable[[list[dict[str, Any]]], None] = lambda events: None
         self.on_locked: Callable[[RecordState], None] = lambda state: None
         self.on_error: Callable[[str], None] = lambda message: None

@@ -25,20 +25,24 @@ from ..signoff.embed import embed_signoff
 
 
 def embed_answers(rec: Record) -> dict[str, Any]:
-    """Step 1: every answer cell shows exactly its answer by the read rule (or none); a cell
-    that shows its own question (one cell per prompt) shows the question above it."""
+    """Step 1: every answer cell shows exactly its prompts' answers by the read rule (or none);
+    a cell that shows its own questions shows each question above its answer."""
     from ..generate.question import QUESTION_KEY, question_output, titles_of
 
     nb = rec.nb
     titles = titles_of(rec.prompts)
-    for i, pid in answer_cells(nb):
-        if pid not in rec.prompts:
-            continue
-        ans = rec.merged.get(pid, {"v": None, "t": ""})
+    for i, ids in answer_cells(nb):
         cell = nb["cells"][i]
-        shown = [question_output(rec.prompts[pid], titles)] \
-            if cell["metadata"][META].get(QUESTION_KEY) else []
-        cell["outputs"] = [*shown, answer_output(rec.prompts[pid], ans["v"], ans["t"])]
+        asks = cell["metadata"][META].get(QUESTION_KEY)
+        outputs: list[dict[str, Any]] = []
+        for pid in ids:
+            if pid not in rec.prompts:
+                continue
+            ans = rec.merged.get(pid, {"v": None, "t": ""})
+            if asks:
+                outputs.append(question_output(rec.prompts[pid], titles))
+            outputs.append(answer_output(rec.prompts[pid], ans["v"], ans["t"]))
+        cell["outputs"] = outputs
         cell["execution_count"] = None
     return nb
 

@@ -193,12 +193,15 @@ def _mirror_problems(rec: Record) -> list[str]:
     finalized = str(rec.nb["metadata"][META].get("finalized") or "")
     final = rec.locked and finalized >= rec.state.locked_at
     locked_answers = rec.answers
-    for i, pid in answer_cells(rec.nb):
-        if pid not in rec.prompts:
-            continue
+    for i, ids in answer_cells(rec.nb):
         for out in rec.nb["cells"][i].get("outputs", []) or []:
             m = mirrored(out)
             if m is None:
+                continue
+            pid = m["id"]
+            if pid not in ids or pid not in rec.prompts:
+                problems.append(f"an answer to {pid!r} is shown in a cell that is not its own "
+                                "(edited by hand?)")
                 continue
             value, t = m.get("value"), str(m.get("t", ""))
             data = out["data"]
