@@ -377,6 +377,13 @@ def lab_workbook(lab, request) -> Callable[..., Path]:
 # ---------------------------------------------------------------- reading what is on disk
 
 
+def mirror(page: Any, pid: str) -> Any:
+    """The rendered answer mirror of ``pid`` (a section's cell holds every prompt's widget,
+    each followed by its own mirror output)."""
+    return page.locator(f".jp-OutputArea-child:has(.sk-prompt-{pid}) + .jp-OutputArea-child "
+                        ".jp-RenderedMarkdown blockquote")
+
+
 def journal_answers(nb: Path) -> dict[str, Any]:
     """The answers the journal beside ``nb`` holds right now."""
     return {pid: ev.get("v") for pid, ev in read_journal(journal_path(nb)).answers().items()}

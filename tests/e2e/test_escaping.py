@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_journal
+from tests.e2e.conftest import mirror, wait_journal
 
 NASTY = ("<script>alert(1)</script> **not bold** <img src=x onerror=alert(2)> "
          "[link](javascript:alert(3))")
@@ -16,13 +16,12 @@ def test_script_and_markdown_in_an_answer_are_shown_as_text(lab, page, lab_workb
     lab.run_all(page, "story")
     page.locator(".sk-prompt-story textarea").fill(NASTY)
     wait_journal(nb, lambda a: a.get("story") == NASTY)
-    mirror = page.locator(".jp-Cell", has=page.locator(".sk-prompt-story")) \
-        .locator(".jp-RenderedMarkdown blockquote")
-    expect(mirror).to_contain_text("<script>alert(1)</script>")
-    expect(mirror).to_contain_text("**not bold**")
-    expect(mirror).to_contain_text("<img src=x onerror=alert(2)>")
-    expect(mirror).to_contain_text("[link](javascript:alert(3))")
+    shown = mirror(page, "story")
+    expect(shown).to_contain_text("<script>alert(1)</script>")
+    expect(shown).to_contain_text("**not bold**")
+    expect(shown).to_contain_text("<img src=x onerror=alert(2)>")
+    expect(shown).to_contain_text("[link](javascript:alert(3))")
     for tag in ("script", "img", "strong", "a"):
-        assert mirror.locator(tag).count() == 0, f"<{tag}> rendered from the answer"
+        assert shown.locator(tag).count() == 0, f"<{tag}> rendered from the answer"
     page.wait_for_timeout(500)  # give any injected handler the chance to fire
     assert page.dialogs == []

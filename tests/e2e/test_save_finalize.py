@@ -7,7 +7,7 @@ import json
 from playwright.sync_api import expect
 
 from supervision_kit.core.workbook import ANSWER_MIME, META, load_notebook
-from tests.e2e.conftest import cli_answers, wait_journal
+from tests.e2e.conftest import cli_answers, mirror, wait_journal
 from tests.e2e.test_capture import radio
 from tests.helpers import run_cli
 
@@ -33,10 +33,8 @@ def test_save_then_finalize_keeps_every_answer(lab, page, lab_workbook):
     expected = {"story": "Supervision notes about demo-08.", "mood": 5, "pick": "No"}
     wait_journal(nb, lambda a: all(a.get(k) == v for k, v in expected.items()))
     # the mirrors below the widgets show what is on disk
-    cell = page.locator(".jp-Cell", has=page.locator(".sk-prompt-story"))
-    expect(cell.locator(".jp-RenderedMarkdown blockquote")).to_contain_text("demo-08")
-    expect(page.locator(".jp-Cell", has=page.locator(".sk-prompt-pick"))
-           .locator(".jp-RenderedMarkdown blockquote")).to_contain_text("No")
+    expect(mirror(page, "story")).to_contain_text("demo-08")
+    expect(mirror(page, "pick")).to_contain_text("No")
 
     lab.save(page)
     assert {k: saved_answers(nb).get(k) for k in expected} == expected
