@@ -123,7 +123,8 @@ def test_record_from_bytes_and_newer_format_is_refused(kinds_workbook, tmp_path)
     from supervision_kit.core.workbook import parse_notebook
 
     nb = load_json(kinds_workbook)
-    assert parse_notebook(json.dumps(nb).encode(), "upload")["metadata"][META]["format"] == formats.FORMAT
+    parsed = parse_notebook(json.dumps(nb).encode(), "upload")
+    assert parsed["metadata"][META]["format"] == formats.FORMAT
     nb["metadata"][META]["format"] = 99
     newer = tmp_path / "newer.ipynb"
     newer.write_text(json.dumps(nb))

@@ -49,7 +49,7 @@ def test_one_cell_per_section_showing_its_questions(kinds_workbook):
     assert [cell_prompts(c) for c in asks] == [
         [p["id"] for p in s["prompts"]] for s in sections if s["prompts"]]
     assert [source(c) for c in asks] == [
-        "\n".join(f'wb.ask("{pid}")' for pid in cell_prompts(c)) for c in asks]
+        "wb.ask(" + ", ".join(f'"{pid}"' for pid in cell_prompts(c)) + ")" for c in asks]
     assert [pid for c in asks for pid in cell_prompts(c)] == list(prompt_index(nb))
     assert all(c["metadata"][META]["question"] for c in asks)
     assert nb["metadata"][META]["format"] == 3

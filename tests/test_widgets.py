@@ -44,11 +44,11 @@ class Kernel:
         return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
     def outputs(self, pid: str):
-        """``pid``'s two outputs in its section's cell: the widget, then the answer mirror."""
+        """``pid``'s outputs in its section's cell: the section's widgets (one output), then
+        its own answer mirror."""
         outs = answer_cell(self.nb, pid).outputs
-        at = next(i for i, o in enumerate(outs)
-                  if o.get("data", {}).get(ANSWER_MIME, {}).get("id") == pid)
-        return outs[at - 1:at + 1]
+        return [outs[0], next(o for o in outs
+                              if o.get("data", {}).get(ANSWER_MIME, {}).get("id") == pid)]
 
 
 def source_of(text):

@@ -280,10 +280,10 @@ def _header(
 
 def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
     """Section links (long workbooks), then per section a heading cell and ONE hidden code cell
-    holding all its prompts (``wb.ask`` per prompt; Run All's time grows with the number of
-    cells more than with the widgets in them). Before it runs, the cell shows each question (a
-    markdown output), so the workbook reads as a form; when it runs, the kernel replaces those
-    with the widgets."""
+    for all its prompts (``wb.ask(id, id, ...)``: Run All's time in JupyterLab grows with the
+    number of cells and outputs more than with the widgets in them). Before it runs, the cell
+    shows each question (a markdown output), so the workbook reads as a form; when it runs, the
+    kernel replaces those with the widgets and the answer mirrors."""
     import nbformat.v4 as v4
 
     titles = titles_of([p for s in sections for p in s["prompts"]])
@@ -297,7 +297,7 @@ def _section_cells(sections: list[dict[str, Any]]) -> list[Any]:
         ids = [p["id"] for p in s["prompts"]]
         if not ids:
             continue
-        code = v4.new_code_cell("\n".join(f'wb.ask("{pid}")' for pid in ids))
+        code = v4.new_code_cell("wb.ask(" + ", ".join(f'"{pid}"' for pid in ids) + ")")
         code.metadata[META] = {"prompts": ids, QUESTION_KEY: True}
         code.metadata["jupyter"] = {"source_hidden": True}
         for p in s["prompts"]:

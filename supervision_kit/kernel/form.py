@@ -1,8 +1,8 @@
 """The workbook as a form inside the kernel: ``wb`` in every workbook's cells.
 
-Each ``wb.ask(id)`` cell shows one box (the question is the input's label) and, below it, a
-display handle that mirrors the saved answer (custom MIME + markdown), so a normally saved
-notebook holds the answers too. The mirror is hidden on screen by the workbook's stylesheet
+Each section's ``wb.ask(id, ...)`` cell shows its prompts' boxes in one output (each question
+is its input's label) and, below, one display handle per prompt that mirrors the saved answer
+(custom MIME + markdown), so a normally saved notebook holds the answers too. The mirror is hidden on screen by the workbook's stylesheet
 (kernel/look.py) but stays in the saved outputs. Changes go to the ``Session``
 (kernel/session.py), which writes them through the core's one append path; the mirror updates
 when the write is on disk. The status line at the top says plainly what state the record is
@@ -209,26 +209,34 @@ class Workbook:
         for listener in list(self.listeners):
             listener(s)
 
-    def ask(self, prompt_id: str) -> None:
-        """Show the box for one prompt, and the (hidden) mirror of its saved answer below."""
-        prompt = self.prompts[prompt_id]
-        cond = prompt.get("show_if")
-        field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
-                      on_change=self._on_change(prompt_id),
-                      titles=self.titles, show=not cond or self._condition(cond),
-                      inline_question=self.session.inline_questions)
-        self.fields[prompt_id] = field
-        # the question as text beside the widget: what a saved notebook shows without widgets
+    def ask(self, *prompt_ids: str) -> None:
+        """Show the boxes for a section's prompts (one output: every output JupyterLab adds
+        costs it a layout), then the (hidden) mirror of each saved answer."""
+        boxes, labels = [], []
+        for prompt_id in prompt_ids:
+            prompt = self.prompts[prompt_id]
+            cond = prompt.get("show_if")
+            field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
+                          on_change=self._on_change(prompt_id),
+                          titles=self.titles, show=not cond or self._condition(cond),
+                          inline_question=self.session.inline_questions)
+            self.fields[prompt_id] = field
+            boxes.append(field.box)
+            labels.append(str(prompt.get("label", prompt_id)))
+        box = boxes[0] if len(boxes) == 1 else W.VBox(boxes, layout=SHARED.full,
+                                                        _dom_classes=(OUT, "sk-section"))
+        # the questions as text beside the widgets: what a saved notebook shows without them
         display({WIDGET_VIEW: {"version_major": 2, "version_minor": 0,
-                               "model_id": field.box.model_id},
-                 "text/plain": str(prompt.get("label", prompt_id))}, raw=True)
+                               "model_id": box.model_id},
+                 "text/plain": "\n".join(labels)}, raw=True)
         if app_mode():
             # Voila does not apply display updates sent after the page loaded, so a mirror
             # would go stale; the status line says when answers are saved.
             return
-        out = answer_output(prompt, self.values.get(prompt_id),
-                            self.session.times.get(prompt_id, ""))
-        self.handles[prompt_id] = display(out["data"], raw=True, display_id=True)
+        for prompt_id in prompt_ids:
+            out = answer_output(self.prompts[prompt_id], self.values.get(prompt_id),
+                                self.session.times.get(prompt_id, ""))
+            self.handles[prompt_id] = display(out["data"], raw=True, display_id=True)
 
     # -- changes
     def _on_change(self, prompt_id: str) -> Callable[[Any], None]:

@@ -28,7 +28,7 @@ CSS = f"""
 {CELL} .jp-OutputArea-promptOverlay {{ display: none; }}
 {CELL} + .jp-CodeCell.jp-mod-noOutputs {{ display: none; }}
 .jp-CodeCell:has(.{MARKER}), .jp-CodeCell:has(.sk-quiet) {{ display: none; }}
-.jp-OutputArea-child:has(.sk-prompt) + .jp-OutputArea-child:has(.jp-RenderedMarkdown) {{
+.jp-OutputArea-child:has(.sk-prompt) ~ .jp-OutputArea-child:has(.jp-RenderedMarkdown) {{
   display: none; }}
 .jp-OutputArea-child:has(.{MARKER}), .jp-OutputArea-child:has(.sk-quiet),
 .jp-OutputArea-child:has(.sk-settled) {{ display: none; }}

@@ -32,6 +32,7 @@ import pytest
 from supervision_kit.core.journal import read_journal
 from supervision_kit.core.markers import kernel_marker
 from supervision_kit.core.store import journal_path
+from supervision_kit.core.workbook import load_notebook
 from supervision_kit.launch.lab import with_base_data
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -377,11 +378,15 @@ def lab_workbook(lab, request) -> Callable[..., Path]:
 # ---------------------------------------------------------------- reading what is on disk
 
 
-def mirror(page: Any, pid: str) -> Any:
-    """The rendered answer mirror of ``pid`` (a section's cell holds every prompt's widget,
-    each followed by its own mirror output)."""
-    return page.locator(f".jp-OutputArea-child:has(.sk-prompt-{pid}) + .jp-OutputArea-child "
-                        ".jp-RenderedMarkdown blockquote")
+def mirror(page: Any, nb: Path, pid: str) -> Any:
+    """The rendered answer mirror of ``pid``: a section's cell shows its prompts' widgets in one
+    output, then one mirror output per prompt, in the section's order."""
+    from tests.helpers import answer_cell, cell_prompts
+
+    at = cell_prompts(answer_cell(load_notebook(nb), pid)).index(pid)
+    return page.locator(f".jp-Cell:has(.sk-prompt-{pid}) "
+                        ".jp-OutputArea-child:has(.jp-RenderedMarkdown)").nth(at) \
+        .locator(".jp-RenderedMarkdown blockquote")
 
 
 def journal_answers(nb: Path) -> dict[str, Any]:

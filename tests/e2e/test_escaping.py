@@ -16,7 +16,7 @@ def test_script_and_markdown_in_an_answer_are_shown_as_text(lab, page, lab_workb
     lab.run_all(page, "story")
     page.locator(".sk-prompt-story textarea").fill(NASTY)
     wait_journal(nb, lambda a: a.get("story") == NASTY)
-    shown = mirror(page, "story")
+    shown = mirror(page, nb, "story")
     expect(shown).to_contain_text("<script>alert(1)</script>")
     expect(shown).to_contain_text("**not bold**")
     expect(shown).to_contain_text("<img src=x onerror=alert(2)>")

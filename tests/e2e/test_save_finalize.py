@@ -33,8 +33,8 @@ def test_save_then_finalize_keeps_every_answer(lab, page, lab_workbook):
     expected = {"story": "Supervision notes about demo-08.", "mood": 5, "pick": "No"}
     wait_journal(nb, lambda a: all(a.get(k) == v for k, v in expected.items()))
     # the mirrors below the widgets show what is on disk
-    expect(mirror(page, "story")).to_contain_text("demo-08")
-    expect(mirror(page, "pick")).to_contain_text("No")
+    expect(mirror(page, nb, "story")).to_contain_text("demo-08")
+    expect(mirror(page, nb, "pick")).to_contain_text("No")
 
     lab.save(page)
     assert {k: saved_answers(nb).get(k) for k in expected} == expected
