@@ -97,11 +97,13 @@ def make_store(root: Path, n: int, seed: int = 1) -> list[Path]:
     from supervision_kit.core.mirror import answer_output
     from supervision_kit.core.store import journal_path
     from supervision_kit.core.workbook import answer_cells, prompt_index
+    from supervision_kit.generate.question import question_output, titles_of
 
     blank, done = build_bases(root / "_base")
     shutil.rmtree(root / "_base")
     prompts = prompt_index(done)
     cells = answer_cells(done)
+    titles = titles_of(prompts)
     rng = random.Random(seed)
     paths = []
     for i in range(n):
@@ -114,9 +116,12 @@ def make_store(root: Path, n: int, seed: int = 1) -> list[Path]:
                     session_date=date)
         vals = answers(rng, prompts)
         t = f"{date}T10:00:00.000000Z"
-        if final:
-            for idx, pid in cells:
-                nb["cells"][idx]["outputs"] = [answer_output(prompts[pid], vals.get(pid), t)]
+        if final:  # as finalize writes them: each question, then its answer
+            for idx, ids in cells:
+                nb["cells"][idx]["outputs"] = [
+                    out for pid in ids for out in (
+                        question_output(prompts[pid], titles),
+                        answer_output(prompts[pid], vals.get(pid), t))]
         path = root / case / f"{date}-process_recording.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")

@@ -2,13 +2,13 @@
 
 Each section's ``wb.ask(id, ...)`` cell shows its prompts' boxes in one output (each question
 is its input's label) and, below, one display handle per prompt that mirrors the saved answer
-(custom MIME + markdown), so a normally saved notebook holds the answers too. The mirror is hidden on screen by the workbook's stylesheet
-(kernel/look.py) but stays in the saved outputs. Changes go to the ``Session``
-(kernel/session.py), which writes them through the core's one append path; the mirror updates
-when the write is on disk. The status line at the top says plainly what state the record is
-in (draft, incomplete, signed by one and waiting for the other, locked). When a write finds the
-record locked (both signed elsewhere), every widget turns read-only. The kernel never writes
-the open .ipynb.
+(custom MIME + markdown), so a normally saved notebook holds the answers too. The mirrors are
+hidden on screen by the workbook's stylesheet (kernel/look.py) but stay in the saved outputs.
+Changes go to the ``Session`` (kernel/session.py), which writes them through the core's one
+append path; the mirror updates when the write is on disk. The status line at the top says
+plainly what state the record is in (draft, incomplete, signed by one and waiting for the
+other, locked). When a write finds the record locked (both signed elsewhere), every widget
+turns read-only. The kernel never writes the open .ipynb.
 """
 
 from __future__ import annotations
