@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from supervision_kit.core.errors import InputError
+from supervision_kit.core.workbook import ANSWER_MIME
 from supervision_kit.privacy.scan import (
     DETECTORS,
     find,
@@ -103,6 +104,64 @@ def test_check_digit_zero_is_an_nhs_number():
     assert nhs_check_ok("9997231430")
     assert not any(nhs_check_ok(f"999723143{d}") for d in range(1, 10))
     assert kinds("NHS 999-723-1430") == [("nhs", "999-723-1430")]
+
+
+def test_nhs_check_needs_exactly_ten_digits():
+    assert nhs_check_ok("9434765919")
+    assert not nhs_check_ok("94347659190")  # eleven digits: a valid number and one more
+    assert not nhs_check_ok("943476591")
+    assert not nhs_check_ok("94347659a9")  # ten characters, not ten digits
+
+
+@pytest.mark.parametrize("text,flagged", [
+    # a whole date from 1900 to ten years ago reads as a date of birth, birth word or not
+    ("seen on 3 March 1990 at home", True),
+    ("seen on 12/03/1990 at home", True),
+    ("seen on 12/31/1984 at home", True),  # only the month-first reading is a date
+    ("seen on 29/02/1983 at home", False),  # no 29 February in 1983
+    ("met on 3 March 2025", False),  # too recent to be an adult's birth date
+    # every month by name, on its last day (a month read wrongly makes the date invalid)
+    *[(f"born {d} {m} 1984", True) for d, m in (
+        ("31", "Jan"), ("29", "Feb"), ("31", "Mar"), ("30", "Apr"), ("31", "May"),
+        ("30", "Jun"), ("31", "Jul"), ("31", "Aug"), ("30", "Sept"), ("31", "Oct"),
+        ("30", "November"), ("31", "Dec"))],
+    # two-digit years count only beside a birth word, on any date that exists in some year
+    ("born 29/02/83", True),
+    ("dob 29 Feb '83", True),
+    ("seen 12/03/84", False),
+])
+def test_date_of_birth_spellings(text, flagged):
+    assert (("dob" in {k for k, _m in kinds(text)}) is flagged), kinds(text)
+
+
+def test_redaction_keeps_to_the_chosen_detectors():
+    text = "mail sam@example.org, NHS 943 476 5919"
+    assert redact_text(text, ["email"]) == "mail [email removed], NHS 943 476 5919"
+    assert redact_text(text) == "mail [email removed], NHS [nhs removed]"
+
+
+def test_parameter_leaks_names_exactly_the_cells_that_show_a_name():
+    nb = {"metadata": {"supervision_kit": {"workbook": {"worker": "Morgan Tessaly",
+                                                        "supervisor": "Al"}}},
+          "cells": [
+              {"cell_type": "markdown", "source": "Morgan Tessaly's notes", "metadata": {}},
+              {"cell_type": "code", "source": ["x = 1\n", "who = 'morgan tessaly'"],
+               "outputs": []},
+              {"cell_type": "code", "source": "wb.ask('story')", "outputs": [
+                  {"output_type": "display_data",
+                   "data": {ANSWER_MIME: {"id": "story", "value": "Morgan Tessaly"},
+                            "text/markdown": "> Morgan Tessaly"}}]},
+              {"cell_type": "code", "source": "print(1)", "outputs": [
+                  {"output_type": "stream", "name": "stdout", "text": "by Morgan Tessaly"}]},
+              {"cell_type": "code", "source": "show()", "outputs": [
+                  {"output_type": "display_data",
+                   "data": {"text/html": "<b>Morgan Tessaly</b>"}}]},
+              {"cell_type": "code", "source": "Al = 2  # a name under 3 letters is ignored",
+               "outputs": []},
+          ]}
+    assert parameter_leaks(nb) == ["cell 2", "cell 4", "cell 5"]
+    nb["metadata"]["supervision_kit"]["workbook"]["worker"] = "Mo"
+    assert parameter_leaks(nb) == []
 
 
 def test_ni_prefix_and_suffix_rules():

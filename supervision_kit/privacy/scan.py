@@ -166,8 +166,12 @@ def _phones(text: str) -> set[tuple[int, int]]:
     return spans
 
 
+_MONTH_NUMBER = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
 def _month(name: str) -> int:
-    return [m[:3] for m in _MONTHS.split("|")].index(name[:3].lower()) % 12 + 1
+    return _MONTH_NUMBER[name[:3].lower()]
 
 
 def _year(text: str) -> int:
