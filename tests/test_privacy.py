@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from supervision_kit.core.errors import InputError
+from supervision_kit.core.errors import InputError, WorkbookError
 from supervision_kit.core.workbook import ANSWER_MIME
 from supervision_kit.privacy.scan import (
     DETECTORS,
@@ -162,6 +162,37 @@ def test_parameter_leaks_names_exactly_the_cells_that_show_a_name():
     assert parameter_leaks(nb) == ["cell 2", "cell 4", "cell 5"]
     nb["metadata"]["supervision_kit"]["workbook"]["worker"] = "Mo"
     assert parameter_leaks(nb) == []
+
+
+def test_findings_say_where_and_mask_the_text():
+    from supervision_kit.privacy.scan import scan_answers
+
+    found = scan_answers({"rows": [{"a": "x"}, {"said": "mail sam@example.org"}],
+                          "many": ["NHS 943 476 5919"], "notes": {"k": "ring 07700 900123"}},
+                         file="f.ipynb")
+    assert [(f.line(), f.start, f.end) for f in found] == [
+        ("f.ipynb: rows (row 2, said): email s••@•••••••.•••", 5, 20),
+        ("f.ipynb: many: nhs 9•• ••• ••••", 4, 16),
+        ("f.ipynb: notes (k): phone 0•••• ••••••", 5, 17)]
+
+
+def test_scan_reports_what_it_skipped_and_goes_on(kinds_workbook, tmp_path):
+    store = tmp_path / "scanned"
+    (store / "case-1").mkdir(parents=True)
+    real = store / "case-1" / "b-real.ipynb"
+    real.write_bytes(kinds_workbook.read_bytes())
+    fill(real, {"story": "mail sam@example.org"})
+    (store / "case-1" / "a-link.ipynb").symlink_to(real)
+    (store / "case-1" / "c-broken.ipynb").write_text("{")
+    res = scan(store)
+    assert res.files == 1 and [f.file for f in res.findings] == [str(real)]
+    assert f"{store / 'case-1' / 'a-link.ipynb'}: symbolic link (not followed)" in res.skipped
+    assert any(str(store / "case-1" / "c-broken.ipynb") in s for s in res.skipped)
+    assert len(res.skipped) == 2
+    with pytest.raises(WorkbookError, match="a-link.ipynb: is a symbolic link"):
+        scan(store / "case-1" / "a-link.ipynb")  # named on its own: a clear refusal
+    with pytest.raises(InputError, match="nowhere: no such workbook or store folder"):
+        scan(tmp_path / "nowhere")
 
 
 def test_ni_prefix_and_suffix_rules():
