@@ -309,6 +309,19 @@ def test_inline_warning_names_kinds_not_text():
     assert "900123" not in msg and "sam@" not in msg
     assert inline_warning("Spoke about goals for 10 minutes.") == ""
     assert "NHS" in inline_warning([{"said": "943 476 5919"}])
+    # kinds in order of how specific they are, each named once, in the words people read
+    assert "(an e-mail address, a phone number)" in msg
+    assert msg.startswith("<span") and "role='status'" in msg
+
+
+def test_inline_warning_uses_the_deny_list_named_by_the_environment(tmp_path, monkeypatch):
+    deny = tmp_path / "deny.txt"
+    deny.write_text("# names not to write\nJo Bloggs\n")
+    assert "deny-list" not in inline_warning("Met Jo Bloggs today")
+    monkeypatch.setenv("SUPERVISION_KIT_DENY_LIST", str(deny))
+    assert "(a name from the deny-list)" in inline_warning("Met Jo Bloggs today")
+    monkeypatch.setenv("SUPERVISION_KIT_DENY_LIST", str(tmp_path / "missing.txt"))
+    assert inline_warning("Met Jo Bloggs today") == ""  # a bad list never breaks typing
 
 
 def test_widget_warns_inline(kinds_workbook):
