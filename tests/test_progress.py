@@ -159,6 +159,30 @@ def test_newly_qualified_schedule():
         P.SupervisionStandard(newly_qualified=True).sessions_required(2026, 1)
 
 
+def test_six_months_end_on_the_right_day_across_a_year_end():
+    # six months from 31 August is 28 February (no 31st): fortnightly until the 27th, monthly
+    # (one session spread over the month's 28 days) from the 28th
+    std = P.SupervisionStandard(newly_qualified=True, start=dt.date(2025, 8, 31))
+    assert std.sessions_required(2026, 2) == pytest.approx(27 / 14 + 1 / 28, abs=0.01)
+    assert std.sessions_required(2026, 1) == pytest.approx(31 / 14, abs=0.01)
+    assert std.sessions_required(2026, 3) == 1.0
+
+
+def test_reliable_change_boundaries_and_errors():
+    # sd 1, r 0.5: SE = sqrt(0.5), so the denominator sqrt(2 SE^2) is exactly 1
+    assert P.reliable_change(0, 1.96, sd=1, reliability=0.5) == (pytest.approx(1.96), False)
+    assert P.reliable_change(0, 1.97, sd=1, reliability=0.5)[1] is True
+    assert P.reliable_change(0, 1, sd=0.5, reliability=0)[0] == pytest.approx(1 / math.sqrt(0.5))
+    for args, name in (((None, 1, 1, 0.5), "pre"), ((1, "x", 1, 0.5), "post"),
+                       ((1, 1, float("nan"), 0.5), "sd"), ((1, 1, 1, True), "reliability")):
+        with pytest.raises(InputError, match=f"^{name} must be a finite number"):
+            P.reliable_change(*args)
+    with pytest.raises(InputError, match="sd must be greater than 0"):
+        P.reliable_change(1, 2, 0, 0.5)
+    with pytest.raises(InputError, match="reliability must be in"):
+        P.reliable_change(1, 2, 1, 1)
+
+
 # ---------------------------------------------------------------- builders on a real store
 
 
