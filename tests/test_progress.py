@@ -16,7 +16,8 @@ SESSIONS = [
     ("2026-01-12", {
         "goals": [
             {"goal": "Gets to the drop-in on her own twice a week", "weight": 2,
-             "expected": "Goes twice a week without a reminder call"},
+             "expected": "Goes twice a week without a reminder call",
+             "target_date": "2026-04-30"},
             {"goal": "Opens post with a support worker every Friday", "weight": None},
         ],
         "actions": [{"action": "Send the drop-in timetable", "owner": "Worker",
@@ -236,6 +237,10 @@ def test_outcomes_and_actions(case_df):
     assert list(summary["goal"]) == ["Gets to the drop-in on her own twice a week",
                                      "Opens post with a support worker every Friday"]
     assert list(summary["weight"]) == [2.0, 1.0]  # a missing weight counts as 1
+    # what the goal table said when the goal was set (its carry ``context`` columns)
+    said = [[str(v) if isinstance(v, str | dt.date) else None for v in summary[col]]
+            for col in ("expected", "target_date")]  # a blank cell reads as None or NaN
+    assert said == [["Goes twice a week without a reminder call", None], ["2026-04-30", None]]
     assert [d.strftime("%m-%d") for d in summary["set"]] == ["01-12", "01-12"]
     assert [d.strftime("%m-%d") for d in summary["scored"]] == ["03-09", "03-09"]
     assert list(summary.columns) == ["set", "goal", "expected", "target_date", "weight",
