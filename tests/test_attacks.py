@@ -1073,6 +1073,21 @@ class TestPrivacy:
             assert re.search(rf": {kind} ", out), (kind, out)
         assert not any(part in out for part in PII_PARTS)  # masked
 
+    def test_25_scan_names_the_addendum_in_process(self, locked):
+        """Attack 25, read in this process (the CLI test above runs the installed package in
+        a subprocess): each finding names the addendum, who added it and when."""
+        from supervision_kit.core.workbook import open_record
+        from supervision_kit.privacy.scan import scan
+
+        add_addendum(locked, "supervisor", PII)
+        added = open_record(locked).state.addenda[-1]
+        where = f"addendum 1 (supervisor, {str(added['t'])[:10]})"
+        res = scan(locked)
+        found = [f for f in res.findings if f.prompt == where]
+        assert {f.kind for f in found} >= {"nhs", "dob", "email", "postcode"}, res.findings
+        assert all(f.file == str(locked) for f in found)
+        assert {f.kind for f in scan(locked, detectors=["email"]).findings} == {"email"}
+
     def test_25_export_redact_removes_identifiers_in_an_addendum(self, locked, tmp_path):
         """Attack 25 (export --redact): the same identifiers are gone from the export."""
         add_addendum(locked, "supervisor", PII)

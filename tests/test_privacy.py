@@ -16,6 +16,7 @@ from supervision_kit.privacy.scan import (
     DETECTORS,
     find,
     inline_warning,
+    load_deny_list,
     nhs_check_ok,
     parameter_leaks,
     redact_text,
@@ -162,6 +163,9 @@ def test_parameter_leaks_names_exactly_the_cells_that_show_a_name():
     assert parameter_leaks(nb) == ["cell 2", "cell 4", "cell 5"]
     nb["metadata"]["supervision_kit"]["workbook"]["worker"] = "Mo"
     assert parameter_leaks(nb) == []
+    nb["metadata"]["supervision_kit"]["workbook"]["supervisor"] = "Ama"  # three letters count
+    nb["cells"][5]["source"] = ["x = 1\n", "# Ama"]
+    assert parameter_leaks(nb) == ["cell 6"]
 
 
 def test_findings_say_where_and_mask_the_text():
@@ -316,7 +320,8 @@ def test_inline_warning_names_kinds_not_text():
 
 def test_inline_warning_uses_the_deny_list_named_by_the_environment(tmp_path, monkeypatch):
     deny = tmp_path / "deny.txt"
-    deny.write_text("# names not to write\nJo Bloggs\n")
+    deny.write_text("# names not to write\n\nJo Bloggs\n  Sam Ray  \n")
+    assert load_deny_list(deny) == ["Jo Bloggs", "Sam Ray"]
     assert "deny-list" not in inline_warning("Met Jo Bloggs today")
     monkeypatch.setenv("SUPERVISION_KIT_DENY_LIST", str(deny))
     assert "(a name from the deny-list)" in inline_warning("Met Jo Bloggs today")
