@@ -389,6 +389,18 @@ def mirror(page: Any, nb: Path, pid: str) -> Any:
         .locator(".jp-RenderedMarkdown blockquote")
 
 
+def printed_url(proc: subprocess.Popen, log: Path, pattern: str, timeout: float) -> str:
+    """The address a launcher prints into ``log`` (group 1 of ``pattern``), once it does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        m = re.search(pattern, log.read_text())
+        if m:
+            return m.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no address printed within {timeout:g} s:\n{log.read_text()[-3000:]}")
+
+
 def journal_answers(nb: Path) -> dict[str, Any]:
     """The answers the journal beside ``nb`` holds right now."""
     return {pid: ev.get("v") for pid, ev in read_journal(journal_path(nb)).answers().items()}
@@ -441,16 +453,8 @@ def app_server(nb: Path, base: Path) -> Iterator[str]:
             [sys.executable, "-m", "supervision_kit", "app", str(nb), "--port", str(port),
              "--no-browser"], env=env, stdout=fh, stderr=subprocess.STDOUT)
     try:
-        url = None
-        deadline = time.monotonic() + START_TIMEOUT
-        while url is None and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            m = re.search(r"in app mode: (http://127\.0\.0\.1:\d+/\?token=\S+)",
-                          log.read_text())
-            url = m.group(1) if m else None
-            time.sleep(0.2)
-        assert url, f"no app address printed:\n{log.read_text()[-3000:]}"
-        yield url
+        yield printed_url(proc, log, r"in app mode: (http://127\.0\.0\.1:\d+/\?token=\S+)",
+                          START_TIMEOUT)
     finally:
         stop(proc, shutdown=lambda: proc.send_signal(signal.SIGINT))
         assert proc.returncode == 0, log.read_text()[-3000:]

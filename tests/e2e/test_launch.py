@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPORT, free_port, isolated_env, stop
+from tests.e2e.conftest import REPORT, free_port, isolated_env, printed_url, stop
 
 
 @pytest.fixture
@@ -31,15 +31,9 @@ def opened(chromium, e2e_dir, lab_workbook):
                                  "--no-browser", "--port", str(port)], env=env, stdout=fh,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        url = None
         deadline = time.monotonic() + 90
-        while url is None and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            m = re.search(r"open this workbook: (http://127\.0\.0\.1:\d+/\S+\?token=\S+)",
-                          log.read_text())
-            url = m.group(1) if m else None
-            time.sleep(0.2)
-        assert url, log.read_text()[-3000:]
+        url = printed_url(proc, log, r"open this workbook: (http://127\.0\.0\.1:\d+/\S+\?token=\S+)",
+                          90)
         token = url.split("token=")[1]
         api = f"http://127.0.0.1:{port}/api/status?token={token}"
         while time.monotonic() < deadline:
