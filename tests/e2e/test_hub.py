@@ -88,9 +88,15 @@ def user_python(base: Path) -> tuple[str, dict[str, str], list[Path]]:
 
     This interpreter may live where other users cannot reach (pyenv under /root): then its
     prefix is bind-mounted read-only at a world-readable path, with LD_LIBRARY_PATH for
-    libpython. The package itself comes from this checkout (PYTHONPATH).
+    libpython. The package itself is this checkout's, copied (with its templates) to a
+    world-readable folder: a checkout in a private folder would otherwise be out of reach.
     """
-    env = {"PYTHONPATH": str(ROOT)}
+    src = base / "src"
+    for part in ("supervision_kit", "templates"):
+        shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for p in (src, *src.rglob("*")):
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    env = {"PYTHONPATH": str(src)}
     probe = ("import jupyterhub.singleuser, jupyterlab, ipywidgets, nbgitpuller, "
              "supervision_kit.hub.launcher")
 
