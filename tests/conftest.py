@@ -44,3 +44,24 @@ def make_workbook(store):
 def kinds_workbook(make_workbook):
     """A workbook with one prompt of every kind (tests/fixtures/templates/kinds)."""
     return make_workbook(template="kinds", templates=str(FIXTURE_TEMPLATES))
+
+
+@pytest.fixture
+def filled(kinds_workbook, request):
+    """The kinds workbook filled with the test module's own ``ANSWERS``."""
+    from supervision_kit.record import fill
+
+    fill(kinds_workbook, request.module.ANSWERS)
+    return kinds_workbook
+
+
+@pytest.fixture
+def locked(filled):
+    """``filled``, signed by worker and supervisor (so locked)."""
+    from supervision_kit.core.workbook import open_record
+    from supervision_kit.signoff import sign
+
+    sign(filled, "worker", "W. Test")
+    sign(filled, "supervisor", "S. Test")
+    assert open_record(filled).locked
+    return filled

@@ -81,20 +81,6 @@ def no_binder(monkeypatch):
         monkeypatch.delenv(k, raising=False)
 
 
-@pytest.fixture
-def filled(kinds_workbook):
-    fill(kinds_workbook, ANSWERS)
-    return kinds_workbook
-
-
-@pytest.fixture
-def locked(filled):
-    sign(filled, "worker", "W. Test")
-    sign(filled, "supervisor", "S. Test")
-    assert open_record(filled).locked
-    return filled
-
-
 def attacker_append(path, events):
     """Append events with the journal layer directly, bypassing the lock rule in ``append``
     (what anyone with write access to the file can do)."""
@@ -124,6 +110,20 @@ def one_line_error(err):
     assert "Traceback" not in err, err
     assert err.count("\n") == 1 and err.startswith("supervision-kit: error: "), err
     assert "(rerun with --debug)" not in err, f"an unexpected exception, not a clear error: {err}"
+
+
+def _resign_after_cutting_signatures(path):
+    """Attack 2: cut the two signature lines off the journal, then ``sign`` again under the
+    same names from the CLI; (exit code, stderr) of each sign."""
+    jp = journal_path(path)
+    lines = jp.read_bytes().splitlines(keepends=True)
+    assert all(b'"type":"sign"' in line for line in lines[-2:])
+    jp.write_bytes(b"".join(lines[:-2]))
+    results = []
+    for role, name in (("worker", "W. Test"), ("supervisor", "S. Test")):
+        code, _out, err, _ = cli("sign", path, "--role", role, "--name", name)
+        results.append((code, err))
+    return results
 
 
 def write_json(path, data):
@@ -205,12 +205,7 @@ class TestSignedRecords:
         under the same names. The .ipynb holds the journal head and signatures finalize
         embedded, so verify must fail."""
         finalize(locked)
-        jp = journal_path(locked)
-        lines = jp.read_bytes().splitlines(keepends=True)
-        assert all(b'"type":"sign"' in line for line in lines[-2:])
-        jp.write_bytes(b"".join(lines[:-2]))
-        for role, name in (("worker", "W. Test"), ("supervisor", "S. Test")):
-            code, _out, err, _ = cli("sign", locked, "--role", role, "--name", name)
+        for _code, err in _resign_after_cutting_signatures(locked):
             assert "Traceback" not in err  # refused (still locked) or accepted: verify decides
         code, out, err, _ = cli("verify", locked)
         assert code == 1, out
@@ -226,12 +221,7 @@ class TestSignedRecords:
         exposes the rewrite. Assert exactly that."""
         before = verify(locked)
         assert before.ok and before.fingerprint
-        jp = journal_path(locked)
-        lines = jp.read_bytes().splitlines(keepends=True)
-        assert all(b'"type":"sign"' in line for line in lines[-2:])
-        jp.write_bytes(b"".join(lines[:-2]))
-        for role, name in (("worker", "W. Test"), ("supervisor", "S. Test")):
-            code, _out, err, _ = cli("sign", locked, "--role", role, "--name", name)
+        for code, err in _resign_after_cutting_signatures(locked):
             assert code == 0, err
         after = verify(locked)
         assert after.fingerprint and after.fingerprint != before.fingerprint

@@ -19,19 +19,6 @@ ANSWERS = {"story": "We met in the office.\nIt went <b>well</b>.", "mood": 4,
            "rows": [{"who": "Worker", "said": "Hello", "level": 1, "due": None}]}
 
 
-@pytest.fixture
-def filled(kinds_workbook):
-    fill(kinds_workbook, ANSWERS)
-    return kinds_workbook
-
-
-@pytest.fixture
-def locked(filled):
-    sign(filled, "worker", "W. Test")
-    sign(filled, "supervisor", "S. Test")
-    return filled
-
-
 def rewrite_journal(path, change):
     """Apply ``change(events)`` to a journal and write it back with a fresh, valid chain."""
     jp = journal_path(path)
