@@ -24,7 +24,6 @@ from supervision_kit.core.errors import (
     PromptSetError,
 )
 from supervision_kit.core.prompts import is_answered
-from supervision_kit.core.store import journal_path
 from supervision_kit.core.workbook import META, load_notebook, open_record, prompt_index
 from supervision_kit.generate.render import new_workbook
 from supervision_kit.placements import review as R
@@ -613,8 +612,7 @@ def test_a_template_needing_a_framework_says_how_to_choose_one(tmp_path):
     with pytest.raises(InputError, match="make a learning agreement .* --param framework=NAME"):
         new_workbook(worker="New Student (fictional)", supervisor=EDUCATOR, date="2026-03-01",
                      template="midpoint_evaluation", store=tmp_path / "s", templates=str(folder))
-    assert not journal_path(tmp_path / "s" / "evaluations" / "2026-03-01-midpoint_evaluation"
-                                                                ".ipynb").exists()
+    assert not [p for p in (tmp_path / "s").rglob("*") if p.is_file()]  # nothing half-made
 
 
 # ---------------------------------------------------------------- shown in the workbook

@@ -142,3 +142,30 @@ def test_agreement_missing_then_due_is_shown_in_sessions(session, store):
     assert "agreement" not in source(ok["cells"][0]).lower()
     late = open_record(session("2026-07-06", [])).nb
     assert "due for review \\(review date 2026\\-06\\-01\\)" in source(late["cells"][0])
+
+
+def test_two_workers_records_on_one_day_both_made_and_none_overwritten(store):
+    """A supervisor (or practice educator) with two workers on one day: the second worker's
+    agreement gets their initials; the same worker again is refused, nothing overwritten."""
+    from supervision_kit.core.errors import ConflictError
+
+    first = new_workbook(template="agreement", date="2026-01-05", store=store, **WHO)
+    before = first.read_bytes()
+    other = {"worker": "Ana Bello-Díaz (fictional)", "supervisor": WHO["supervisor"]}
+    second = new_workbook(template="agreement", date="2026-01-05", store=store, **other)
+    assert second.name == "2026-01-05-agreement-abdf.ipynb" and first.read_bytes() == before
+    assert open_record(second).info["worker"] == other["worker"]
+    for who in (WHO, other):  # the same worker again: refused, whichever file is theirs
+        with pytest.raises(ConflictError, match="already exists"):
+            new_workbook(template="agreement", date="2026-01-05", store=store, **who)
+    third = {"worker": "Ade Bello Diaz (fictional)", "supervisor": WHO["supervisor"]}
+    assert new_workbook(template="agreement", date="2026-01-05", store=store,
+                        **third).name == "2026-01-05-agreement-abdf-2.ipynb"
+    # a session without cases is about the worker too
+    s1 = new_workbook(template="session", date="2026-01-06", store=store, cases=[], **WHO)
+    s2 = new_workbook(template="session", date="2026-01-06", store=store, cases=[], **other)
+    assert s1.parent == s2.parent and s1 != s2
+    # a record about a case keeps its one name: the case's own folder is the case's history
+    new_workbook(template="session", date="2026-01-07", store=store, case_id="C-1", **WHO)
+    with pytest.raises(ConflictError):
+        new_workbook(template="session", date="2026-01-07", store=store, case_id="C-1", **other)

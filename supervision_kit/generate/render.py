@@ -1,5 +1,5 @@
 """Generate a workbook: papermill parameterises a template notebook, its prompt set becomes
-one hidden code cell per prompt (showing its question until it runs), and the result is
+one hidden code cell per section (showing its questions until it runs), and the result is
 written into the store.
 
 ``render_workbook`` is a pure transform (template nb -> workbook nb) so batch generation
@@ -12,12 +12,14 @@ import copy
 import html
 import json
 import os
+import re
 import string
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ConflictError, InputError
+from ..core.errors import ConflictError, InputError, KitError
 from ..core.formats import FORMAT
 from ..core.journal import now
 from ..core.notebook import write_notebook
@@ -67,6 +69,42 @@ def workbook_name(date: str, template: str, cases: list[str]) -> str:
     return "-".join([name, *shown]) + ".ipynb"
 
 
+def initials(name: str) -> str:
+    """'Ana Bello-Díaz' -> 'abd': a short tag for file names (ASCII letters and digits)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "".join(w[0] for w in re.split(r"[^a-z0-9]+", plain) if w)[:6] or "w"
+
+
+def free_path(path: Path, worker: str, *, tagged: bool) -> Path:
+    """``path`` if it is free. A record about the worker rather than a case (an agreement, an
+    evaluation, a session without cases) whose name is taken by ANOTHER worker's record (a
+    practice educator with two students on one day) gets the worker's initials, then a number
+    (``…-midpoint_evaluation-ab.ipynb``, ``…-ab-2.ipynb``). The same worker's record, or one
+    that cannot be read, is never overwritten."""
+    if not path.exists():
+        return path
+    if tagged and _worker_of(path) not in (worker, None):
+        tag = initials(worker)
+        for n in range(1, 10):
+            candidate = path.with_name(f"{path.stem}-{tag}{'' if n == 1 else f'-{n}'}.ipynb")
+            if not candidate.exists():
+                return candidate
+            if _worker_of(candidate) in (worker, None):
+                path = candidate
+                break
+    raise ConflictError(f"{path} already exists; refusing to overwrite it", path=path)
+
+
+def _worker_of(path: Path) -> str | None:
+    """The worker named in an existing workbook (None when it cannot be read)."""
+    from ..core.workbook import load_notebook, workbook_info
+
+    try:
+        return str(workbook_info(load_notebook(path)).get("worker", ""))
+    except (KitError, OSError, KeyError, TypeError):
+        return None
+
+
 def new_workbook(
     *,
     worker: str,
@@ -108,9 +146,8 @@ def new_workbook(
         raise InputError(f"template {prompt_set.name!r} is about one case: give exactly one "
                          f"--case (got {len(cases)})")
     folder = workbook_folder(root, prompt_set.kind, cases, per_case)
-    path = folder / workbook_name(date, template, [] if per_case else cases)
-    if path.exists():
-        raise ConflictError(f"{path} already exists; refusing to overwrite it", path=path)
+    path = free_path(folder / workbook_name(date, template, [] if per_case else cases),
+                     worker, tagged=not per_case and not cases)
     from .carry import carry_forward
     from .notes import agreement_notes
 
