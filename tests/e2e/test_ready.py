@@ -8,7 +8,9 @@ Measured each run and printed in the REPORT summary:
 - "kernel execute during Run All (s)": the same kernel's own time for those cells in that run
   (first execute_input to last execute_reply, from the kernel's message timestamps);
 - "headless execute (s)": the same workbook executed with nbclient, no browser;
-- the ratios of the first to the other two.
+- the ratios of the first to the other two;
+- JupyterLab's floor: Run All of the same cells emptied, and of one empty cell, in the page and
+  headless, set against the 20% the 1.2x figure allows (see docs/usability.md).
 """
 
 from __future__ import annotations
@@ -133,25 +135,28 @@ FLOOR_DONE = """() => {
 }"""
 
 
-def floor_notebook(nb: Path) -> Path:
+def floor_notebook(nb: Path, one_cell: bool = False) -> Path:
     """The same cells with every code cell emptied (``pass``; the last prints a marker): what
-    JupyterLab and the kernel cost for this many cells, whatever they show."""
+    JupyterLab and the kernel cost for this many cells, whatever they show. ``one_cell``: a
+    notebook of just the marker cell (Run All's fixed cost)."""
     import nbformat
 
     node = nbformat.read(nb, as_version=4)
+    if one_cell:
+        node.cells = [nbformat.v4.new_code_cell("")]
     code = [c for c in node.cells if c.cell_type == "code"]
     for c in code:
         c.source, c.outputs, c.metadata = "pass", [], {}
     code[-1].source = 'print("floor-done")'
     node.metadata = {"kernelspec": node.metadata.get("kernelspec", {})}
-    path = nb.with_name("floor.ipynb")
+    path = nb.with_name("floor-one.ipynb" if one_cell else "floor.ipynb")
     nbformat.write(node, path)
     return path
 
 
-def floor_times(lab, context, nb: Path) -> tuple[float, float]:
-    """(Run All in the page, headless) for ``floor_notebook(nb)``."""
-    empty = floor_notebook(nb)
+def floor_times(lab, context, nb: Path, one_cell: bool = False) -> tuple[float, float]:
+    """(Run All in the page, headless) for ``floor_notebook(nb, one_cell)``."""
+    empty = floor_notebook(nb, one_cell)
     page = context.new_page()
     try:
         lab.open(page, empty)
@@ -194,10 +199,19 @@ def test_run_all_to_interactive_reads_like_a_form(lab, context, lab_workbook, sh
     REPORT["headless execute (s)"] = f"{headless:.2f} (nbclient, same workbook)"
     REPORT["ratio Run All / kernel execute"] = f"{ratio_kernel:.2f} (limit {RATIO_LIMIT})"
     REPORT["ratio Run All / headless execute"] = f"{ratio_headless:.2f} (limit {RATIO_LIMIT})"
+    # Why the 1.2x figure is out of reach in JupyterLab (printed each run): Run All of the
+    # same cells emptied already takes longer in the page than headless by more than the 20%
+    # the figure allows for the whole workbook, before a single widget is drawn.
     floor_page, floor_headless = floor_times(lab, context, nbs[0])
+    one_page, one_headless = floor_times(lab, context, nbs[0], one_cell=True)
     REPORT["JupyterLab's floor: the same cells emptied, Run All (s)"] = (
         f"{floor_page:.2f} in the page, {floor_headless:.2f} headless "
         f"(ratio {floor_page / floor_headless:.2f}; JupyterLab's own cost for this many cells)")
+    REPORT["JupyterLab's floor: one empty cell, Run All (s)"] = (
+        f"{one_page:.3f} in the page, {one_headless:.3f} headless")
+    REPORT["1.2x allowance vs JupyterLab's extra for the emptied cells (s)"] = (
+        f"{0.2 * headless:.2f} allowed, {floor_page - floor_headless:.2f} spent by JupyterLab "
+        "with no widget drawn")
     REPORT["machine load (1 min)"] = Path("/proc/loadavg").read_text().split()[0]
     print({k: REPORT[k] for k in REPORT if "(s)" in k or "ratio" in k})
     if STRICT:
