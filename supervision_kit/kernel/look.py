@@ -153,7 +153,6 @@ def script_output() -> dict[str, object]:
 def stylesheet_html() -> str:
     """The stylesheet plus the marker element its rules look for (one HTML output)."""
     return f"<div class='{MARKER} {OUT}' hidden></div><style>{CSS}</style>"
-    return f"<div class='{MARKER}' hidden></div><style>{CSS}</style>"
 
 
 def show_stylesheet() -> None:
