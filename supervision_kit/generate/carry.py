@@ -9,8 +9,11 @@ workbook's case) or, with ``carry.scope: worker``, to the worker. For each case 
 session the source is the latest earlier workbook (by the date in its metadata, not its file
 name) holding items of that case; for the worker, the latest earlier one of the same worker
 holding worker items. Items reviewed with a status are carried again until a closing status
-is chosen (a safeguarding concern stays until closed); goals scored on the attainment scale
-come from the source's own tables. Unreadable earlier workbooks become a visible note.
+is chosen (a safeguarding concern stays until closed, an action until it is done or no longer
+needed); a goal comes back until it is scored at the expected level (0) or above, so a goal is
+reviewed across sessions without being typed again. An item written again in the source's own
+table is taken from that row (the newer wording and levels), once. Unreadable earlier
+workbooks become a visible note.
 """
 
 from __future__ import annotations
@@ -57,14 +60,31 @@ def carried_items(rec: Record) -> dict[str, list[Item]]:
                 if isinstance(row, dict) and is_answered(row.get(carry["text"])):
                     out.setdefault(_owner(rec, p, carry), []).append(
                         ({**carry, "from": pid, "labels": labels}, dict(row)))
+    listed = {_item_key(c, row) for items in out.values() for c, row in items}
     for pid, p in rec.prompts.items():  # then what it carried and left open, in order
         done = p.get("carried")
-        if isinstance(done, dict) and done.get("review") == "status":
-            closed = done.get("closed") or (done.get("statuses") or STATUS)[:1]
-            item = (p.get("context") or {}).get("item")
-            if isinstance(item, dict) and answers.get(pid) not in closed:
-                out.setdefault(_owner(rec, p, done), []).append((done, item))
+        item = (p.get("context") or {}).get("item") if isinstance(done, dict) else None
+        if not isinstance(item, dict) or _item_key(done, item) in listed:
+            continue  # written again in this record's own table: that row is the newer one
+        if still_open(done, answers.get(pid)):
+            out.setdefault(_owner(rec, p, done), []).append((done, item))
     return out
+
+
+def still_open(carried: dict[str, Any], answer: Any) -> bool:
+    """Whether a reviewed item comes back next time: an item reviewed by status until a
+    closing status is chosen; a goal until it is scored at the expected level (0) or above.
+    An item not reviewed at all (no answer, or "not discussed") always comes back."""
+    if carried.get("review") == "status":
+        closed = carried.get("closed") or (carried.get("statuses") or STATUS)[:1]
+        return answer not in closed
+    if carried.get("review") == "gas":
+        return not isinstance(answer, (int, float)) or isinstance(answer, bool) or answer < 0
+    return False
+
+
+def _item_key(carry: dict[str, Any], row: dict[str, Any]) -> tuple[str, str]:
+    return str(carry.get("as")), " ".join(str(row.get(carry.get("text")) or "").lower().split())
 
 
 def earlier_records(folders: list[Path], date: str) -> tuple[list[Record], list[str]]:
@@ -133,7 +153,8 @@ def review_prompts(items: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> li
             prompts.append({
                 "id": f"cf_{kind}_{n}_score", "kind": "scale", "min": -2, "max": 2,
                 "anchors": anchors, "label": f"{what}: {text}",
-                "help": ("Where is it now, from −2 to +2? " + "; ".join(shown)).strip(),
+                "help": ("Where is it now, from −2 to +2? It comes back next time until it "
+                         "is scored 0 (the expected level) or above. " + "; ".join(shown)).strip(),
                 "role": "joint", "carried": meta, "context": {"item": row},
             })
         else:
