@@ -2,10 +2,10 @@
 
 A workbook has one code cell per section. Before it runs, that cell's outputs are its
 questions (``question_output``, one per prompt: markdown, so the workbook reads as a form even
-before Run All and a finalized record shows each question above its answer). When it runs, the kernel shows the
-question as the widget's own label (``<label for>``: the input's accessible name) with the help
-line (``help_html``) under it. Text made from answers (carried-forward items) is escaped;
-template help is markdown written by the template's author.
+before Run All and a finalized record shows each question above its answer). When it runs,
+the kernel shows the question as the widget's own label (``<label for>``: the input's
+accessible name) with the help line (``help_html``) under it. Text made from answers
+(carried-forward items) is escaped; template help is markdown written by the template's author.
 """
 
 from __future__ import annotations
