@@ -63,9 +63,10 @@ def carried_items(rec: Record) -> dict[str, list[Item]]:
     listed = {_item_key(c, row) for items in out.values() for c, row in items}
     for pid, p in rec.prompts.items():  # then what it carried and left open, in order
         done = p.get("carried")
-        item = (p.get("context") or {}).get("item") if isinstance(done, dict) else None
-        if not isinstance(item, dict) or _item_key(done, item) in listed:
-            continue  # written again in this record's own table: that row is the newer one
+        item = (p.get("context") or {}).get("item")
+        if not (isinstance(done, dict) and isinstance(item, dict)) \
+                or _item_key(done, item) in listed:
+            continue  # (written again in this record's own table: that row is the newer one)
         if still_open(done, answers.get(pid)):
             out.setdefault(_owner(rec, p, done), []).append((done, item))
     return out
@@ -84,7 +85,8 @@ def still_open(carried: dict[str, Any], answer: Any) -> bool:
 
 
 def _item_key(carry: dict[str, Any], row: dict[str, Any]) -> tuple[str, str]:
-    return str(carry.get("as")), " ".join(str(row.get(carry.get("text")) or "").lower().split())
+    text = row.get(str(carry.get("text")))
+    return str(carry.get("as")), " ".join(str(text or "").lower().split())
 
 
 def earlier_records(folders: list[Path], date: str) -> tuple[list[Record], list[str]]:
