@@ -200,8 +200,8 @@ def test_run_all_to_interactive_reads_like_a_form(lab, context, lab_workbook, sh
     REPORT["ratio Run All / kernel execute"] = f"{ratio_kernel:.2f} (limit {RATIO_LIMIT})"
     REPORT["ratio Run All / headless execute"] = f"{ratio_headless:.2f} (limit {RATIO_LIMIT})"
     # Why the 1.2x figure is out of reach in JupyterLab (printed each run): Run All of the
-    # same cells emptied already takes longer in the page than headless by more than the 20%
-    # the figure allows for the whole workbook, before a single widget is drawn.
+    # same cells emptied already takes longer in the page than headless by about all of the
+    # 20% the figure allows for the whole workbook, before a single widget is drawn.
     floor_page, floor_headless = floor_times(lab, context, nbs[0])
     one_page, one_headless = floor_times(lab, context, nbs[0], one_cell=True)
     REPORT["JupyterLab's floor: the same cells emptied, Run All (s)"] = (
