@@ -1,5 +1,5 @@
 from supervision_kit.core.workbook import META, load_notebook, prompt_index
-from supervision_kit.record import fill
+from supervision_kit.record import fill, mark_not_discussed
 from tests.helpers import source
 
 
@@ -71,6 +71,7 @@ def test_a_goal_comes_back_until_scored_at_the_expected_level(make_workbook):
     ids = _carried(second, "goals")
     assert list(ids) == ["Not scored", "Below", "Met", "Beyond"]
     fill(second, {ids["Below"]: -1, ids["Met"]: 0, ids["Beyond"]: 2})
+    mark_not_discussed(second, ids["Not scored"], "ran out of time")
     third = make_workbook(date="2026-03-10")
     again = _carried(third, "goals")
     assert list(again) == ["Not scored", "Below"]
