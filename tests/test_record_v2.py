@@ -169,3 +169,21 @@ def test_two_workers_records_on_one_day_both_made_and_none_overwritten(store):
     new_workbook(template="session", date="2026-01-07", store=store, case_id="C-1", **WHO)
     with pytest.raises(ConflictError):
         new_workbook(template="session", date="2026-01-07", store=store, case_id="C-1", **other)
+
+
+def test_a_goal_written_again_for_one_case_leaves_the_other_cases_goal(session):
+    """Two cases with goals in the same words: writing it again for one case replaces that
+    case's carried copy only; the other case's goal still comes back."""
+    goal = [{"goal": "Attends the appointments", "expected": "Goes to every appointment"}]
+    fill(session("2026-03-02", ["C-1", "C-2"]), {"goals__c1": goal, "goals__c2": goal})
+    second = open_record(session("2026-03-16", ["C-1", "C-2"]))
+    carried = {second.prompts[pid]["case"]: pid for pid, p in second.prompts.items()
+               if (p.get("carried") or {}).get("as") == "goals"}
+    assert set(carried) == {"C-1", "C-2"}
+    fill(second.path, {carried["C-1"]: -1, "goals__c1": [
+        {"goal": "Attends the appointments", "expected": "Goes with a friend"}]})
+    third = open_record(session("2026-03-30", ["C-1", "C-2"]))
+    again = {third.prompts[pid]["case"]: third.prompts[pid]["context"]["item"]["expected"]
+             for pid, p in third.prompts.items()
+             if (p.get("carried") or {}).get("as") == "goals"}
+    assert again == {"C-1": "Goes with a friend", "C-2": "Goes to every appointment"}

@@ -60,15 +60,17 @@ def carried_items(rec: Record) -> dict[str, list[Item]]:
                 if isinstance(row, dict) and is_answered(row.get(carry["text"])):
                     out.setdefault(_owner(rec, p, carry), []).append(
                         ({**carry, "from": pid, "labels": labels}, dict(row)))
-    listed = {_item_key(c, row) for items in out.values() for c, row in items}
+    listed = {(owner, *_item_key(c, row)) for owner, items in out.items() for c, row in items}
     for pid, p in rec.prompts.items():  # then what it carried and left open, in order
         done = p.get("carried")
         item = (p.get("context") or {}).get("item")
-        if not (isinstance(done, dict) and isinstance(item, dict)) \
-                or _item_key(done, item) in listed:
-            continue  # (written again in this record's own table: that row is the newer one)
+        if not (isinstance(done, dict) and isinstance(item, dict)):
+            continue
+        owner = _owner(rec, p, done)
+        if (owner, *_item_key(done, item)) in listed:
+            continue  # written again in this owner's own table: that row is the newer one
         if still_open(done, answers.get(pid)):
-            out.setdefault(_owner(rec, p, done), []).append((done, item))
+            out.setdefault(owner, []).append((done, item))
     return out
 
 
