@@ -32,12 +32,9 @@ from ..core.store import journal_path
 from ..generate.question import titles_of
 from .fields import SHARED, Field, html_widget
 from .look import OUT, icon, stylesheet_html, stylesheet_shown
-from .session import Session
+from .session import Session, app_mode  # app_mode re-exported: the kernel's one check
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-from .session import app_mode  # noqa: E402 - re-exported: the kernel's one check
 
 
 @dataclass
