@@ -68,11 +68,15 @@ def test_file_state_compares_the_saved_notebook_with_the_answers(wb, kinds_workb
 
 
 def test_default_signer_and_the_hub_hook(wb, monkeypatch):
-    from supervision_kit.kernel.panels import default_signer, hub_user
+    from supervision_kit.kernel.panels import default_signer
+    from supervision_kit.signoff.identity import hub_user
 
     assert default_signer("worker", wb.info) == "W. Test"
     assert default_signer("supervisor", wb.info) == "S. Test"
-    assert hub_user({}) is None and hub_user({"JUPYTERHUB_USER": "pnair"}) == "pnair"
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    assert hub_user() is None
+    monkeypatch.setenv("JUPYTERHUB_USER", "pnair")
+    assert hub_user() == "pnair"
 
 
 def test_question_text_is_escaped_and_carried_help_is_literal():

@@ -263,13 +263,6 @@ def evidence_section(wb: Workbook) -> None:
 # ---------------------------------------------------------------- finishing
 
 
-def hub_user(environ: dict[str, str] | None = None) -> str | None:
-    """The person signed in to JupyterHub (``JUPYTERHUB_USER``), or None outside a hub."""
-    from ..signoff.identity import ENV_HUB_USER
-
-    return (os.environ if environ is None else environ).get(ENV_HUB_USER) or None
-
-
 def default_signer(role: str, info: dict[str, Any]) -> str:
     """The name the finish panel offers for ``role``: the workbook's worker/supervisor.
 
