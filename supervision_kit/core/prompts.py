@@ -302,3 +302,14 @@ def _text(value: Any) -> str:
 
 def is_answered(value: Any) -> bool:
     return value not in (None, "", [], {})
+
+
+def shown(prompt: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether a conditional prompt applies: no ``show_if``, or the prompt it names has (one
+    of) the listed answers. The kernel shows it and ``sign`` requires it by this one rule."""
+    cond = prompt.get("show_if")
+    if not cond:
+        return True
+    value = answers.get(cond.get("prompt"))
+    values = value if isinstance(value, list) else [value]
+    return any(v in cond.get("in", []) for v in values)

@@ -26,7 +26,7 @@ from IPython.display import display
 
 from ..core.errors import InputError, KitError
 from ..core.mirror import answer_output
-from ..core.prompts import is_answered
+from ..core.prompts import is_answered, shown
 from ..core.state import ROLES, RecordState
 from ..core.store import journal_path
 from ..generate.question import titles_of
@@ -212,10 +212,9 @@ class Workbook:
         boxes, labels = [], []
         for prompt_id in prompt_ids:
             prompt = self.prompts[prompt_id]
-            cond = prompt.get("show_if")
             field = Field(prompt, self.values.get(prompt_id), disabled=self.locked,
                           on_change=self._on_change(prompt_id),
-                          titles=self.titles, show=not cond or self._condition(cond),
+                          titles=self.titles, show=shown(prompt, self.values),
                           inline_question=self.session.inline_questions)
             self.fields[prompt_id] = field
             boxes.append(field.box)
@@ -255,14 +254,9 @@ class Workbook:
         for pid, field in self.fields.items():
             cond = self.prompts[pid].get("show_if")
             if cond and cond["prompt"] == prompt_id:
-                show = self._condition(cond)
+                show = shown(self.prompts[pid], self.values)
                 if show != field.shown:
                     field.visible(show)
-
-    def _condition(self, cond: dict[str, Any]) -> bool:
-        value = self.values.get(cond["prompt"])
-        values = value if isinstance(value, list) else [value]
-        return any(v in cond["in"] for v in values)
 
     def _mirror(self, pid: str, value: Any, t: str) -> None:
         handle = self.handles.get(pid)

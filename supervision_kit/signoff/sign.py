@@ -20,7 +20,7 @@ from typing import Any
 from ..core.append import append
 from ..core.errors import ConflictError, IncompleteError, InputError, LockedError
 from ..core.journal import now
-from ..core.prompts import MAX_TEXT, is_answered
+from ..core.prompts import MAX_TEXT, is_answered, shown
 from ..core.state import ROLES, answers_digest, normalise
 from ..core.text import check_name, unsafe_char
 from ..core.workbook import Record, open_record
@@ -32,16 +32,6 @@ def check_role(role: Any) -> str:
     if role not in ROLES:
         raise InputError(f"invalid role {role!r}: use worker or supervisor")
     return str(role)
-
-
-def shown(prompt: dict[str, Any], answers: dict[str, Any]) -> bool:
-    """Whether a conditional prompt applies (its ``show_if`` is met)."""
-    cond = prompt.get("show_if")
-    if not cond:
-        return True
-    value = answers.get(cond.get("prompt"))
-    values = value if isinstance(value, list) else [value]
-    return any(v in cond.get("in", []) for v in values)
 
 
 def missing_required(rec: Record) -> list[tuple[str, str]]:
