@@ -20,6 +20,7 @@ from .core.errors import InputError, KitError
 from .core.text import csv_cell, terminal_safe
 
 PROG = "supervision-kit"
+STORE_HELP = "store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -465,11 +466,10 @@ def _placement_parsers(add: Callable[..., _Parser]) -> None:
         ck.add_argument("folder", help=f"a {name} folder, or a templates folder holding one")
         ck.set_defaults(func=cmd_frameworks)
 
-    store_help = "store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)"
     sp = add("hours", cmd_hours, "supervised-hours log of a worker, checked against a "
              "requirement (caps applied)")
     sp.add_argument("--worker", required=True, help="the worker's name as in the records")
-    sp.add_argument("--store", help=store_help)
+    sp.add_argument("--store", help=STORE_HELP)
     sp.add_argument("--requirement", metavar="NAME", help="e.g. us-example-state-lcsw "
                     "(supervision-kit requirements lists them)")
     sp.add_argument("--templates", help="templates folder holding your requirements")
@@ -484,7 +484,7 @@ def _placement_parsers(add: Callable[..., _Parser]) -> None:
     sp = add("evidence", cmd_evidence, "evidence map of a worker: competency x evidence over "
              "time, and the gaps")
     sp.add_argument("--worker", required=True, help="the worker's name as in the records")
-    sp.add_argument("--store", help=store_help)
+    sp.add_argument("--store", help=STORE_HELP)
     sp.add_argument("--framework", metavar="NAME",
                     help="default: the one chosen in the worker's learning agreement")
     sp.add_argument("--templates", help="templates folder holding your frameworks")
@@ -533,6 +533,8 @@ def _placement_parsers(add: Callable[..., _Parser]) -> None:
     sp = add("review", cmd_review, "a record's review state, comments and evidence tags")
     sp.add_argument("workbook", help="path to a workbook (.ipynb)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
+
+
 # ---------------------------------------------------------------- programme scale (issue 16):
 # caseload view and signers; JupyterHub deployment in deploy/. Parser entries: add_scale().
 
@@ -637,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--date", help="session date YYYY-MM-DD (default: today)")
     sp.add_argument("--focus", help="reflection, ethics, skills, planning, or free text")
     sp.add_argument("--template", default="session", help="template name (default: session)")
-    sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--store", help=STORE_HELP)
     sp.add_argument("--templates", help="your own templates folder (default: the packaged one)")
     sp.add_argument("--param", action="append", metavar="KEY=VALUE",
                     help="template parameter, e.g. reflective_model=driscoll")
@@ -688,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc.set_defaults(func=cmd_templates_check)
 
     sp = add("table", cmd_table, "print every answer in the store (one row per workbook x prompt)")
-    sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--store", help=STORE_HELP)
     sp.add_argument("--case", help="only this case")
     sp.add_argument("--format", choices=["csv", "json", "parquet"], default="csv",
                     help="parquet needs --out and pyarrow "
@@ -701,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("progress", cmd_progress, "make a progress-review notebook (charts) for a case")
     sp.add_argument("--case", required=True, help="pseudonymous case id")
-    sp.add_argument("--store", help="store folder (default: $SUPERVISION_KIT_STORE or ./workbooks)")
+    sp.add_argument("--store", help=STORE_HELP)
     sp.add_argument("--out", help="notebook path (default: <store>/<case>/<today>-progress.ipynb)")
     sp.add_argument("--html", action="store_true", help="also write a static HTML report")
 
