@@ -166,7 +166,6 @@ def _placement_hint(root: Path) -> None:
     """How to see the placement student's numbers (hours and evidence)."""
     import shlex
 
-
     data = load_demo("placement.yaml")
     who, store = shlex.quote(data["student"]), shlex.quote(str(root))
     print(f"placement demo: supervision-kit hours --worker {who} --store {store} "
