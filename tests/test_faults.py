@@ -62,20 +62,22 @@ def fill_args(c: Ctx, payload: str | bytes) -> list:
     return ["fill", c.nb, "--responses", c.write("r.json", payload)]
 
 
-def torn_journal(c: Ctx) -> list:
+def _junk_after_an_answer(c: Ctx, junk: bytes) -> list:
+    """One good answer, then ``junk`` appended to the journal: the answer is still read."""
     fill(c.nb, {"headline": "kept"})
     with c.journal.open("ab") as fh:
-        fh.write(b'{"id": "headline", "v": "half-writ')
+        fh.write(junk)
     c.expect_out.append('"headline": "kept"')
     return ["responses", c.nb]
+
+
+def torn_journal(c: Ctx) -> list:
+    return _junk_after_an_answer(c, b'{"id": "headline", "v": "half-writ')
 
 
 def wrong_type_journal_lines(c: Ctx) -> list:
-    fill(c.nb, {"headline": "kept"})
-    with c.journal.open("ab") as fh:
-        fh.write(b'[1, 2, 3]\n"just a string"\n{"id": 5, "v": "id is a number"}\n\xff\xfe\n')
-    c.expect_out.append('"headline": "kept"')
-    return ["responses", c.nb]
+    return _junk_after_an_answer(
+        c, b'[1, 2, 3]\n"just a string"\n{"id": 5, "v": "id is a number"}\n\xff\xfe\n')
 
 
 def symlink_outside(c: Ctx) -> list:
